@@ -152,6 +152,7 @@ def solve(
     *,
     optimizer: str | None = None,
     constraints: str | None = None,
+    method: str | None = None,
     steps: int | None = None,
     time_budget: float | None = None,
     seed: int | None = None,
@@ -180,7 +181,7 @@ def solve(
     if obj is None and ":" in name and name.split(":", 1)[0].endswith(".py"):
         path, factory = name.rsplit(":", 1)
         spec = f"{Path(path).expanduser().resolve()}:{factory}"  # resumable from any directory
-    flags = {"optim.name": optimizer, "constraints": constraints, "steps": steps, "time_budget": time_budget,
+    flags = {"optim.name": optimizer, "constraints": constraints, "method": method, "steps": steps, "time_budget": time_budget,
              "seed": seed, "dtype": dtype}
     cfg = resolve(spec, config_file=config, flags=flags, overrides=list(overrides))
     b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options))

@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="train a problem and write a run directory")
     s.add_argument("problem", help="zoo name (physopt list problems) or path/to/file.py:factory")
     s.add_argument("--optimizer", help="optimizer name or chain FIRST+SECOND (physopt list optimizers)")
-    s.add_argument("--constraints", help="role of boundary/initial conditions: penalty | hard")
+    s.add_argument("--constraints", help="role of boundary/initial conditions (physopt list constraints)")
+    s.add_argument("--method", help="how the PDE enters the loss: pinn (default) or a seed method")
     s.add_argument("--steps", type=int, help="number of optimizer steps")
     s.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
     s.add_argument("--seed", type=int, help="random seed (network init and collocation points)")
@@ -102,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _finish(resume(args.dir, progress=progress), args.json)
         out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
         result = solve(
-            args.problem, optimizer=args.optimizer, constraints=args.constraints, steps=args.steps,
-            time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, out=out, config=args.config,
+            args.problem, optimizer=args.optimizer, constraints=args.constraints, method=args.method,
+            steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, out=out, config=args.config,
             overrides=args.set, progress=progress,
         )
         return _finish(result, args.json)

@@ -1,6 +1,6 @@
 """Run configuration: dataclasses, TOML, ``--set`` overrides and :func:`build`."""
 
-from ._build import Built, build, load_problem, make_optimizer, make_phases
+from ._build import METHODS, Built, build, load_problem, make_optimizer, make_phases
 from ._load import read_toml, resolve
 from ._schema import (
     PROBLEM_DEFAULTS,
@@ -17,6 +17,7 @@ from ._schema import (
 )
 
 __all__ = [
+    "METHODS",
     "PROBLEM_DEFAULTS",
     "Built",
     "ConfigError",

@@ -17,9 +17,12 @@ from ..problems import Problem, available, get
 from ..training import Objective, Phase, Role, Sampler
 from ._schema import ConfigError, RunConfig
 
-__all__ = ["Built", "build", "load_problem", "make_phases"]
+__all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
 
 CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm")
+# How the PDE enters the loss (RunConfig.method). Each seed method registers its name here and
+# adds one branch in :func:`build`.
+METHODS = ("pinn",)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -118,6 +121,8 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     """
     if cfg.dtype not in DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {cfg.dtype!r}")
+    if cfg.method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {cfg.method!r}")
     if cfg.constraints not in CONSTRAINT_MODES:
         raise ConfigError(f"constraints must be one of {', '.join(CONSTRAINT_MODES)}, got {cfg.constraints!r}")
     for key in ("steps", "log_every", "eval_every", "checkpoint_every"):

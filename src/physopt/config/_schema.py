@@ -93,6 +93,8 @@ class RunConfig:
     ``constraints`` is the role of every non-PDE condition: ``hard`` (exact through the problem's
     ansatz), ``penalty`` (weighted mean square; ``weights`` per condition, default 1), or
     ``lagrangian`` / ``alm`` (pointwise equality constraints with multipliers, see ``duals``).
+    ``method`` is how the PDE itself enters the loss: ``pinn`` (mean-square strong-form residual);
+    the seed methods add their own names (see :data:`physopt.config.METHODS`).
     ``problem_options`` go to the problem's factory (``--set problem.dim=1000`` is short for
     ``--set problem_options.dim=1000``). ``time_budget`` 0 means no budget. ``threads`` is the
     number of CPU threads torch uses during the run (0 = torch's default, all cores). On an idle
@@ -109,6 +111,7 @@ class RunConfig:
     time_budget: float = 0.0
     constraints: str = "penalty"
     weights: dict[str, float] = field(default_factory=dict)
+    method: str = "pinn"
     log_every: int = 100
     eval_every: int = 500
     checkpoint_every: int = 1000
