@@ -13,9 +13,11 @@ a model's parameters (matrices → the named optimizer, the rest → AdamW) and 
 
 from ._adamp import SGDP, AdamP, project_radial
 from ._adaptive_momentum import AMSGD, AMAdamW
+from ._aro import ARO
 from ._auon import AuON, HybridAuON, cosh_brake
 from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
+from ._fismo import FISMO
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
 from ._newton_schulz import (
@@ -35,6 +37,8 @@ from ._soap import SOAP
 
 __all__ = [
     "AMSGD",
+    "ARO",
+    "FISMO",
     "KELLER_COEFFS",
     "NAMO",
     "NAMOD",

@@ -20,7 +20,9 @@ from torch.optim import Optimizer
 
 from ._adamp import SGDP, AdamP
 from ._adaptive_momentum import AMSGD, AMAdamW
+from ._aro import ARO
 from ._auon import AuON, HybridAuON
+from ._fismo import FISMO
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
 from ._normuon import NorMuon
@@ -88,6 +90,12 @@ REGISTRY: dict[str, OptimizerSpec] = {
     ),
     "hybridauon": OptimizerSpec(
         HybridAuON, matrix=True, summary="Hybrid-AuON: one Newton–Schulz step, then the cosh brake"
+    ),
+    "fismo": OptimizerSpec(
+        FISMO, matrix=True, summary="FISMO: Muon in a Kronecker-factored Fisher metric (P⁻½ O Q⁻½)"
+    ),
+    "aro": OptimizerSpec(
+        ARO, matrix=True, summary="ARO: Sinkhorn (or row-norm/sign) step in a QR-learned rotation"
     ),
     "adamp": OptimizerSpec(
         AdamP, matrix=False, summary="AdamP: Adam without radial updates on scale-invariant weights"
