@@ -11,6 +11,7 @@ import torch
 
 from ._conditions import Condition
 from ._domain import Domain, SpaceTime
+from ._energy import Energy
 
 __all__ = ["Ansatz", "Problem", "Reference"]
 
@@ -24,6 +25,10 @@ class Reference:
 
     ``grid_shape`` (e.g. ``(256, 100)`` for 256 x-values by 100 t-values, points in C order)
     lets reports draw the solution as an image.
+
+    ``error`` is how accurate the reference itself is (relative L2 on these points, from the
+    problem's convergence test; ``None`` if unknown) and ``note`` says in one line how that was
+    measured. Leaderboards print both next to the solvers' errors.
     """
 
     def __init__(
@@ -34,7 +39,11 @@ class Reference:
         function: Callable[[np.ndarray], np.ndarray] | None = None,
         grid_shape: tuple[int, ...] | None = None,
         source: str = "",
+        error: float | None = None,
+        note: str = "",
     ) -> None:
+        if error is not None and not (np.isfinite(error) and error >= 0):
+            raise ValueError(f"reference error must be a finite number >= 0 or None, got {error!r}")
         pts = np.asarray(points, dtype=np.float64)
         if pts.ndim != 2:
             raise ValueError(f"reference points must be (n, dim), got shape {pts.shape}")
@@ -45,6 +54,8 @@ class Reference:
         self.points = pts
         self.grid_shape = tuple(grid_shape) if grid_shape is not None else None
         self.source = source
+        self.error = None if error is None else float(error)
+        self.note = note
         self._function = function
         self._values = None if values is None else self._check(np.asarray(values, dtype=np.float64))
 
@@ -56,8 +67,10 @@ class Reference:
         *,
         grid_shape: tuple[int, ...] | None = None,
         source: str = "",
+        error: float | None = None,
+        note: str = "",
     ) -> Reference:
-        return cls(points=points, function=function, grid_shape=grid_shape, source=source)
+        return cls(points=points, function=function, grid_shape=grid_shape, source=source, error=error, note=note)
 
     def _check(self, values: np.ndarray) -> np.ndarray:
         if values.ndim == 1:
@@ -104,6 +117,8 @@ class Problem:
         ansatz: exact enforcement of some conditions, used with ``constraints="hard"``.
         sizes: default number of points per condition per step.
         description: one line for listings and reports.
+        energy: the variational form of the interior PDE condition (:class:`Energy`), or ``None``;
+            ``--method ritz`` minimises it, ``--method wos`` reads its Poisson source (p = 2).
     """
 
     name: str
@@ -117,6 +132,7 @@ class Problem:
     ansatz: Ansatz | None = None
     sizes: Mapping[str, int] = field(default_factory=dict)
     description: str = ""
+    energy: Energy | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.domain, Domain | SpaceTime):
@@ -133,6 +149,8 @@ class Problem:
         for key, cond in self.conditions.items():
             if not isinstance(cond, Condition):
                 raise ValueError(f"condition {key!r} must be a physopt Condition, got {type(cond).__name__}")
+        if self.energy is not None and not isinstance(self.energy, Energy):
+            raise ValueError(f"Problem.energy must be a physopt Energy or None, got {type(self.energy).__name__}")
         clash = set(self.params) & set(self.trainable)
         if clash:
             raise ValueError(f"names used both as params and trainable: {sorted(clash)}")

@@ -282,6 +282,7 @@ def cavity() -> Problem:
         _shipped_values, grid_points(xs, ys), grid_shape=(xs.size, ys.size),
         source="own MAC finite differences + Newton, 256² cells, bicubic to a 91 x 100 grid "
         "(0.05 from the lid corners); est. error 4e-4 rel. L2; ∫p = 0",
+        error=4e-4, note="Richardson estimate from 128² and 256² (tests/numerics/test_zoo_cavity.py)",
     )
     return Problem(
         name="cavity",
