@@ -21,38 +21,61 @@ __all__ = [
     "aro_rotation",
     "qr_rotation",
     "row_normalize",
+    "sign_normalize",
     "sinkhorn_normalize",
 ]
 
 AROBase = Literal["sinkhorn", "row_norm", "sign"]
 ARO_BASES: tuple[str, ...] = ("sinkhorn", "row_norm", "sign")
+_TINY = 1e-30  # only guards 0/0 on rows already zeroed by the null mask
 
 
-def row_normalize(x: Tensor, *, eps: float = 1e-8) -> Tensor:
-    """Rows scaled to ℓ2 norm ``sqrt(cols)`` (entry RMS 1); rows of norm < ``eps`` stay ~0."""
-    return x * (math.sqrt(x.shape[-1]) / x.norm(dim=-1, keepdim=True).clamp(min=eps))
+def _null_mask(norms: Tensor, tol: float) -> Tensor:
+    """1 where a row/column norm exceeds ``tol`` × the largest, else 0 (treated as exactly 0)."""
+    return (norms > tol * norms.amax(dim=-1, keepdim=True)).to(norms.dtype)
 
 
-def sinkhorn_normalize(x: Tensor, *, iters: int = 5, eps: float = 1e-8) -> Tensor:
+def row_normalize(x: Tensor, *, tol: float) -> Tensor:
+    """Rows scaled to ℓ2 norm ``sqrt(cols)`` (entry RMS 1); rows of norm ≤ ``tol``·max become 0.
+
+    Why the relative null threshold: in the rotated frame a rank-deficient momentum has rows that
+    are zero in exact arithmetic but ~1e-16·‖M‖ after the QR; normalising them would blow
+    round-off up to full-size rows. Treating them as zeros is what the exact map does.
+    """
+    norms = x.norm(dim=-1)
+    scale = _null_mask(norms, tol) * math.sqrt(x.shape[-1]) / norms.clamp(min=_TINY)
+    return x * scale.unsqueeze(-1)
+
+
+def sinkhorn_normalize(x: Tensor, *, iters: int = 5, tol: float) -> Tensor:
     r"""SR-Sinkhorn: ``iters`` rounds of rows to norm ``sqrt(n)``, then columns to ``sqrt(m)``.
 
     The square-root iterates of Sinkhorn's matrix scaling applied to ``X∘X`` (SinkGD, Scetbon
     et al., arXiv:2502.06742); the result ends column-normalised, so its entry RMS is exactly 1.
+    Rows and columns of the input with norm ≤ ``tol``·max are zeroed first and stay zero (see
+    :func:`row_normalize`; each Sinkhorn round would otherwise amplify them again).
     """
     m, n = x.shape[-2], x.shape[-1]
+    x = x * _null_mask(x.norm(dim=-1), tol).unsqueeze(-1)
+    x = x * _null_mask(x.norm(dim=-2), tol).unsqueeze(-2)
     for _ in range(iters):
-        x = x * (math.sqrt(n) / x.norm(dim=-1, keepdim=True).clamp(min=eps))
-        x = x * (math.sqrt(m) / x.norm(dim=-2, keepdim=True).clamp(min=eps))
+        x = x * (math.sqrt(n) / x.norm(dim=-1, keepdim=True).clamp(min=_TINY))
+        x = x * (math.sqrt(m) / x.norm(dim=-2, keepdim=True).clamp(min=_TINY))
     return x
 
 
-def _base_fn(base: str, *, iters: int, eps: float) -> Callable[[Tensor], Tensor]:
+def sign_normalize(x: Tensor, *, tol: float) -> Tensor:
+    """``sign(X)`` with rows of norm ≤ ``tol``·max set to 0 (see :func:`row_normalize`)."""
+    return torch.sign(x) * _null_mask(x.norm(dim=-1), tol).unsqueeze(-1)
+
+
+def _base_fn(base: str, *, iters: int, tol: float) -> Callable[[Tensor], Tensor]:
     if base == "sinkhorn":
-        return lambda x: sinkhorn_normalize(x, iters=iters, eps=eps)
+        return lambda x: sinkhorn_normalize(x, iters=iters, tol=tol)
     if base == "row_norm":
-        return lambda x: row_normalize(x, eps=eps)
+        return lambda x: row_normalize(x, tol=tol)
     if base == "sign":
-        return torch.sign
+        return lambda x: sign_normalize(x, tol=tol)
     raise ValueError(f"base must be one of {ARO_BASES}, got {base!r}")
 
 
@@ -103,8 +126,9 @@ def aro_lr_ratio(rows: int, cols: int, mode: AdjustLR) -> float:
 class ARO(MatrixOptimizer):
     r"""ARO — Adaptively Rotated Optimization (normed steepest descent in a rotated frame).
 
-    For each matrix ``W`` (``(m, n)`` after flattening; the rotation acts on the ``m`` rows),
-    with a base map ``f`` and a rotation ``R ∈ O(m)`` (``R₀ = I``):
+    For each matrix ``W`` (``(m, n)`` after flattening, transposed first if tall so that
+    ``m ≤ n``: the rotation acts on the shorter side), with a base map ``f`` and a rotation
+    ``R ∈ O(m)`` (``R₀ = I``):
 
     .. math::
         M_t &= \beta M_{t-1} + (1-\beta) G_t,\qquad
@@ -126,19 +150,25 @@ class ARO(MatrixOptimizer):
 
     Decisions (paper hyperparameters not found; microsoft/dion branch ``dev/aro`` read for
     comparison, every line written here independently): Householder QR with a sign fix
-    (:func:`qr_rotation`); the rotation is always on the row (output) side — the paper's
-    residual-stream orientation rules are for transformers; rotation and base map run in ≥ float32
+    (:func:`qr_rotation`); the rotation acts on the *shorter* side (rows of a wide matrix, columns
+    of a tall one): the cost is then cubic in ``min(m, n)`` like Muon's Newton–Schulz, a tall
+    momentum has no shape-forced null rows in the rotated frame, and for transformer MLPs this is
+    the paper's residual-stream side; rows (and Sinkhorn columns) of the rotated momentum with
+    norm ≤ ``null_tol``·max are treated as exact zeros (see :func:`row_normalize`; without this a
+    rank-deficient momentum made the base maps blow QR round-off up to full-size rows — found by
+    the transcription test); rotation and base map run in ≥ float32
     (float64 for float64 models); Nesterov off by default (the paper's rule); ``lr`` in Muon's
     units (default 0.02 with ``adjust_lr="original"``; dion uses 0.2·sqrt(max(m, n)), which for
     an RMS-1 ``f`` is *not* RMS 0.2); decoupled weight decay with the unscaled ``lr``. Cost per
-    step: ~8m²n + an m×m QR, cubic in the row dimension even for tall matrices; state m² + mn.
+    step (m ≤ n): ~8m²n + an m×m QR + O(mn) per Sinkhorn round; state m² + mn.
 
     Args:
         params: parameters or param groups (``algorithm="adamw"`` groups use AdamW).
         base: the base map ``f``.
         sinkhorn_iters: rounds of :func:`sinkhorn_normalize`.
         rotate: ``False`` keeps ``R = I`` (the base optimizer alone; an ablation).
-        eps: norm clamp inside the base maps.
+        null_tol: relative norm below which a row/column counts as zero; ``None``:
+            ``sqrt(machine epsilon)`` of the compute dtype (1.5e-8 float64, 3.5e-4 float32).
         Others: as :class:`Muon`.
 
     References:
@@ -161,7 +191,7 @@ class ARO(MatrixOptimizer):
         base: AROBase = "sinkhorn",
         sinkhorn_iters: int = 5,
         rotate: bool = True,
-        eps: float = 1e-8,
+        null_tol: float | None = None,
         adjust_lr: AdjustLR = "original",
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
@@ -176,7 +206,7 @@ class ARO(MatrixOptimizer):
                 base=base,
                 sinkhorn_iters=sinkhorn_iters,
                 rotate=rotate,
-                eps=eps,
+                null_tol=null_tol,
                 adjust_lr=adjust_lr,
                 adamw_betas=adamw_betas,
                 adamw_eps=adamw_eps,
@@ -192,30 +222,39 @@ class ARO(MatrixOptimizer):
             raise ValueError(f"{where}: sinkhorn_iters must be an int in [1, 100], got {iters!r}")
         if not isinstance(group["rotate"], bool):
             raise TypeError(f"{where}: rotate must be a bool, got {group['rotate']!r}")
-        check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
+        if group["null_tol"] is not None:
+            check_range(f"{where}: null_tol", group["null_tol"], low=0.0, high=1.0, low_open=True)
 
     def _matrix_step(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
     ) -> None:
-        base = _base_fn(group["base"], iters=group["sinkhorn_iters"], eps=group["eps"])
         lr = group["lr"]
         for p, g in zip(params, grads, strict=True):
             state = self.state[p]
+            rows, cols = as_matrix(p).shape
+            dtype = wide_dtype(p.dtype)
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 if group["rotate"]:
-                    rows = as_matrix(p).shape[0]
-                    state["rotation"] = torch.eye(rows, dtype=wide_dtype(p.dtype), device=p.device)
+                    short = min(rows, cols)
+                    state["rotation"] = torch.eye(short, dtype=dtype, device=p.device)
+            tol = group["null_tol"]
+            tol = math.sqrt(torch.finfo(dtype).eps) if tol is None else tol
+            base = _base_fn(group["base"], iters=group["sinkhorn_iters"], tol=tol)
             u = ema_momentum(
                 g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
             )
-            u = as_matrix(u).to(wide_dtype(p.dtype))
+            u = as_matrix(u).to(dtype)
+            tall = rows > cols
+            if tall:
+                u = u.mT
             if group["rotate"]:
                 state["rotation"] = aro_rotation(u, state["rotation"], base)
                 direction = aro_direction(u, state["rotation"], base)
             else:
                 direction = base(u)
-            rows, cols = direction.shape
+            if tall:
+                direction = direction.mT
             p.mul_(1 - lr * group["weight_decay"])
             p.add_(
                 direction.reshape(p.shape).to(p.dtype),
