@@ -17,6 +17,7 @@ from ._aro import ARO
 from ._auon import AuON, HybridAuON, cosh_brake
 from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
+from ._engd import ENGD
 from ._fismo import FISMO
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
@@ -38,6 +39,7 @@ from ._soap import SOAP
 __all__ = [
     "AMSGD",
     "ARO",
+    "ENGD",
     "FISMO",
     "KELLER_COEFFS",
     "NAMO",

@@ -4,7 +4,8 @@ To add an optimizer, add one :class:`OptimizerSpec` to :data:`REGISTRY`. A spec'
 callable ``(params_or_groups, *, lr, **options) -> torch.optim.Optimizer``; ``matrix=True`` makes
 :func:`build` split the parameters first (matrices to the factory's own algorithm, the rest to
 groups tagged ``algorithm="adamw"``), and ``needs_closure=True`` tells a training loop that
-``step`` must be given a closure (quasi-Newton methods).
+``step`` must be given a closure (quasi-Newton methods); ``needs_residuals=True`` means the
+closure must return the residual *vector* ``r`` of a least-squares loss ``||r||^2`` (ENGD).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._adamp import SGDP, AdamP
 from ._adaptive_momentum import AMSGD, AMAdamW
 from ._aro import ARO
 from ._auon import AuON, HybridAuON
+from ._engd import ENGD
 from ._fismo import FISMO
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
@@ -44,12 +46,15 @@ class OptimizerSpec:
         matrix: the factory orthogonalises matrices and accepts ``algorithm="adamw"`` groups.
         needs_closure: ``step(closure)`` must be called with a closure that re-evaluates the loss.
         summary: one line for ``physopt list optimizers``.
+        needs_residuals: the closure returns the residual vector ``r`` (loss ``||r||^2``) and
+            does not call ``backward`` (see :class:`physopt.optim.ENGD`).
     """
 
     factory: Callable[..., Optimizer]
     matrix: bool
     summary: str
     needs_closure: bool = False
+    needs_residuals: bool = False
 
 
 def _torch_adam(params: Any, *, lr: float, **options: Any) -> Optimizer:
@@ -125,6 +130,13 @@ REGISTRY: dict[str, OptimizerSpec] = {
         matrix=False,
         needs_closure=True,
         summary="self-scaled dense Broyden (Urbán et al. 2025)",
+    ),
+    "engd": OptimizerSpec(
+        ENGD,
+        matrix=False,
+        needs_closure=True,
+        needs_residuals=True,
+        summary="energy natural gradient: dense Gauss–Newton step + line search (Müller & Zeinhofer 2023)",
     ),
     "soap": OptimizerSpec(
         SOAP, matrix=False, summary="SOAP: Adam in the eigenbasis of Shampoo's Kronecker factors"
