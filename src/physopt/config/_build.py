@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,7 @@ import torch
 
 from .. import optim as optim_pkg
 from ..models import MLP, HardConstraint
-from ..problems import Problem, available, get
+from ..problems import Problem, available, build_ansatz, get
 from ..training import Objective, Phase, Role, Sampler
 from ._schema import ConfigError, RunConfig
 
@@ -144,7 +145,10 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
 
     hard = cfg.constraints == "hard"
     if hard and problem.ansatz is None:
-        raise ConfigError(f"problem {problem.name!r} has no hard-constraint ansatz; use --constraints penalty")
+        try:  # no hand-made ansatz: build one from the Dirichlet/initial data (docs/problems.md)
+            problem = dataclasses.replace(problem, ansatz=build_ansatz(problem))
+        except ValueError as err:
+            raise ConfigError(f"hard constraints: {err}") from None
     constrained = cfg.constraints in ("lagrangian", "alm")
     roles = {}
     for name, cond in problem.conditions.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
 from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual
 from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval
@@ -50,6 +51,8 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "available",
+    "build_ansatz",
+    "distance_ansatz",
     "get",
     "ops",
 ]
