@@ -304,15 +304,21 @@ class ENGD(Optimizer):
             return st["f"].clone()
 
         alpha, f_new, r_new = self._line_search(closure, x, d, f, slope)
+        exhausted = max_eval is not None and st["n_evals"] >= max_eval
         if alpha == 0.0:
             self._set_flat(x)
             self._cache = (x.clone(), r)
+            if exhausted:
+                st["status_code"] = STATUSES.index(MAX_EVALS)
+                return st["f"].clone()
+            # re-evaluate at x so that whatever the closure records (the trainer's history) is there
+            self._evaluate(closure)
             st["status_code"] = STATUSES.index(NO_PROGRESS)
         else:
             st["last_alpha"] = alpha
             st["f"] = torch.tensor(f_new, dtype=x.dtype)
             self._cache = (self._flat().clone(), r_new)
-        if max_eval is not None and st["n_evals"] >= max_eval and self.status == RUNNING:
+        if exhausted:
             st["status_code"] = STATUSES.index(MAX_EVALS)
         return st["f"].clone()
 
