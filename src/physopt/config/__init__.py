@@ -4,6 +4,7 @@ from ._build import METHODS, Built, build, load_problem, make_optimizer, make_ph
 from ._load import read_toml, resolve
 from ._schema import (
     PROBLEM_DEFAULTS,
+    CausalConfig,
     ConfigError,
     DualsConfig,
     ModelConfig,
@@ -20,6 +21,7 @@ __all__ = [
     "METHODS",
     "PROBLEM_DEFAULTS",
     "Built",
+    "CausalConfig",
     "ConfigError",
     "DualsConfig",
     "ModelConfig",

@@ -14,8 +14,8 @@ import torch
 
 from .. import optim as optim_pkg
 from ..models import MLP, HardConstraint
-from ..problems import Problem, available, build_ansatz, get
-from ..training import Objective, Phase, Role, Sampler
+from ..problems import Problem, SpaceTime, available, build_ansatz, get
+from ..training import Causal, Objective, Phase, Role, Sampler
 from ._schema import ConfigError, RunConfig
 
 __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
@@ -191,13 +191,25 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     sampler_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
     try:
         sampler = Sampler(problem, sizes=sizes, generator=sampler_gen,
-                          resample_every=cfg.sampler.resample_every, method=cfg.sampler.method, dtype=dtype)
+                          resample_every=cfg.sampler.resample_every, method=cfg.sampler.method,
+                          candidates=cfg.sampler.candidates, rad_k=cfg.sampler.rad_k, rad_c=cfg.sampler.rad_c,
+                          rar_add=cfg.sampler.rar_add, dtype=dtype)
     except ValueError as err:
         raise ConfigError(f"sampler: {err}") from err
     params: dict[str, torch.Tensor] = {k: torch.tensor(v, dtype=dtype) for k, v in problem.params.items()}
     params.update({k: torch.nn.Parameter(torch.tensor(v, dtype=dtype)) for k, v in problem.trainable.items()})
+    causal = None
+    if cfg.causal.epsilon > 0 or cfg.causal.epsilons:
+        if not isinstance(problem.domain, SpaceTime):
+            raise ConfigError(f"causal weighting needs a time-dependent problem; {problem.name!r} has no time axis")
+        t = problem.domain.time
+        try:
+            causal = Causal(epsilon=cfg.causal.epsilon, bins=cfg.causal.bins, t0=t.t0, t1=t.t1,
+                            epsilons=cfg.causal.epsilons, threshold=cfg.causal.threshold)
+        except ValueError as err:
+            raise ConfigError(f"causal: {err}") from err
     try:
-        objective = Objective(problem, roles)
+        objective = Objective(problem, roles, causal=causal)
     except ValueError as err:
         raise ConfigError(f"constraints: {err}") from err
     return Built(problem, model, objective, sampler, phases, params, dtype)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CausalConfig",
     "ConfigError",
     "DualsConfig",
     "ModelConfig",
@@ -44,11 +45,19 @@ class ModelConfig:
 @dataclass(frozen=True)
 class SamplerConfig:
     """Points per condition (``sizes`` overrides the problem's defaults), resampling period
-    (0 = a fixed set) and ``method`` for interior points: ``uniform`` or ``sobol``."""
+    (0 = a fixed set) and ``method`` for interior points: ``uniform``, ``sobol``, or the
+    residual-based adaptive ``rad`` / ``rar`` (Wu et al. 2023): every ``resample_every`` steps
+    ``candidates`` Sobol points are scored by the current PDE residual; ``rad`` redraws the interior
+    points with density ∝ |r|^rad_k / mean(|r|^rad_k) + rad_c, ``rar`` adds the ``rar_add`` points
+    of largest residual (RAR-G)."""
 
     sizes: dict[str, int] = field(default_factory=dict)
     resample_every: int = 0
     method: str = "uniform"
+    candidates: int = 20000
+    rad_k: float = 1.0
+    rad_c: float = 1.0
+    rar_add: int = 100
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,18 @@ class DualsConfig:
 
 
 @dataclass(frozen=True)
+class CausalConfig:
+    """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
+    w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
+    annealing schedule, advanced when min w > ``threshold`` (see docs/methods.md)."""
+
+    epsilon: float = 0.0
+    bins: int = 32
+    epsilons: list[float] = field(default_factory=list)
+    threshold: float = 0.99
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run.
 
@@ -120,6 +141,7 @@ class RunConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     duals: DualsConfig = field(default_factory=DualsConfig)
+    causal: CausalConfig = field(default_factory=CausalConfig)
 
 
 # Tuned defaults per zoo problem; the command `physopt solve NAME` starts from these.
@@ -147,6 +169,11 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a table, got {value!r}")
         return _from_dict(tp, value, key + ".")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        (vt,) = typing.get_args(tp)
+        return [_convert(v, vt, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a table, got {value!r}")

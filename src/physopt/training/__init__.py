@@ -1,5 +1,6 @@
 """Training: sampler, objective, the resumable loop and its callbacks."""
 
+from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
 from ._fit import Callback, FitResult, Phase, Trainer
 from ._objective import Objective, Role
@@ -7,6 +8,7 @@ from ._sampler import Sampler
 
 __all__ = [
     "Callback",
+    "Causal",
     "Checkpointer",
     "FitResult",
     "JsonlLogger",

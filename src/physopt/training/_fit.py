@@ -173,7 +173,12 @@ class Trainer:
         self.optimizer = self._new_optimizer()
         return True
 
+    def _residual(self, name: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Condition ``name``'s residual with the current model (the adaptive sampler's hook)."""
+        return self.objective.problem.conditions[name].residual(self.model, batch, self.params)
+
     def _one_step(self) -> dict[str, float]:
+        self.sampler.adapt(self.step, self._residual)  # RAD/RAR: no-op unless due
         batch = self.sampler.batch(self.step)
         if self.sampler.drawn_at == self.step and hasattr(self.optimizer, "invalidate"):
             # New points change the objective: quasi-Newton caches of loss/gradient are stale.
@@ -199,6 +204,7 @@ class Trainer:
             return loss
 
         self.optimizer.step(closure)
+        self.objective.end_step()
         loss = float(seen["loss"].detach())
         terms = {k: float(v.detach()) for k, v in seen["terms"].items()}
         if not math.isfinite(loss):

@@ -20,6 +20,7 @@ import torch
 
 from ..constrained import Constraint, Duals, GradientAscent
 from ..problems import Problem
+from ._causal import Causal
 
 __all__ = ["Objective", "Role"]
 
@@ -59,7 +60,7 @@ class Objective:
     trainer enforces first-order optimizers for such runs).
     """
 
-    def __init__(self, problem: Problem, roles: Mapping[str, Role]) -> None:
+    def __init__(self, problem: Problem, roles: Mapping[str, Role], *, causal: Causal | None = None) -> None:
         missing = set(problem.conditions) - set(roles)
         if missing:
             raise ValueError(f"no role given for conditions {sorted(missing)}")
@@ -67,6 +68,8 @@ class Objective:
         self.roles = dict(roles)
         self.trained = [k for k in problem.conditions if self.roles[k].kind != "hard"]
         self.constrained = [k for k in self.trained if self.roles[k].kind in CONSTRAINT_KINDS]
+        # Causal weighting (if given) replaces the plain mean square of interior residuals.
+        self.causal = causal
         self.duals: Duals | None = None
         if self.constrained:
             self.duals = Duals(
@@ -89,8 +92,12 @@ class Objective:
         """``({condition: mean(residual²)}, {constraint: residual})`` for the trained conditions."""
         squares, residuals = {}, {}
         for name in self.trained:
-            r = self.problem.conditions[name].residual(model, batch[name], params)
-            squares[name] = (r**2).mean()
+            cond = self.problem.conditions[name]
+            r = cond.residual(model, batch[name], params)
+            if self.causal is not None and cond.kind == "interior" and name not in self.constrained:
+                squares[name] = self.causal.loss(r, batch[name]["x"])
+            else:
+                squares[name] = (r**2).mean()
             if name in self.constrained:
                 residuals[name] = r
         return squares, residuals
@@ -105,19 +112,30 @@ class Objective:
             return total + sum(r.sum() for r in residuals.values())  # non-finite: the trainer reports it
         return self.duals.step(total, residuals)
 
+    def end_step(self) -> None:
+        """Called once after each optimizer step (advances the causal ε schedule)."""
+        if self.causal is not None:
+            self.causal.after_step()
+
     def stats(self) -> dict[str, float]:
-        """Multiplier, penalty and violation of each constraint as flat floats (for the history)."""
+        """Multiplier, penalty and violation of each constraint (and causal weights) as flat floats."""
+        causal = {} if self.causal is None else self.causal.stats()
         if self.duals is None:
-            return {}
-        out = {}
+            return causal
+        out = dict(causal)
         for name, st in self.duals.stats().items():
             out[f"multiplier/{name}"] = st["multiplier"]
             out[f"penalty/{name}"] = st["penalty"]
         return out
 
     def state_dict(self) -> dict[str, Any]:
-        return {"duals": None if self.duals is None else self.duals.state_dict()}
+        return {
+            "duals": None if self.duals is None else self.duals.state_dict(),
+            "causal": None if self.causal is None else self.causal.state_dict(),
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         if self.duals is not None and state.get("duals") is not None:
             self.duals.load_state_dict(state["duals"])
+        if self.causal is not None and state.get("causal") is not None:
+            self.causal.load_state_dict(state["causal"])

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 
 from ..problems import Problem
 from ..problems._domain import fill_by_rejection
+from ._adaptive import rad_select, rar_select, residual_norms
 
 __all__ = ["Sampler"]
 
-METHODS = ("uniform", "sobol")
+METHODS = ("uniform", "sobol", "rad", "rar")
+ADAPTIVE = ("rad", "rar")
 
 
 class _SobolInterior:
@@ -47,7 +49,12 @@ class Sampler:
         resample_every: draw fresh points every this many steps; ``0`` keeps the first draw
             (a fixed training set, as in DeepXDE's default).
         method: ``"uniform"`` (pseudo-random) or ``"sobol"`` (scrambled Sobol points for the
-            interior conditions; boundary and initial points stay uniform).
+            interior conditions; boundary and initial points stay uniform), or the residual-based
+            ``"rad"`` / ``"rar"`` (see :mod:`._adaptive`; Sobol first draw and candidates): every
+            ``resample_every`` steps the trainer calls :meth:`adapt` with the current residual.
+        candidates: size of the candidate set scored by the residual (``rad``/``rar``).
+        rad_k, rad_c: the RAD density ``|r|^k / mean(|r|^k) + c``.
+        rar_add: points added per refinement by ``rar`` (RAR-G).
         dtype: dtype of the points.
     """
 
@@ -59,6 +66,10 @@ class Sampler:
         generator: torch.Generator,
         resample_every: int = 0,
         method: str = "uniform",
+        candidates: int = 20000,
+        rad_k: float = 1.0,
+        rad_c: float = 1.0,
+        rar_add: int = 100,
         dtype: torch.dtype = torch.float64,
     ) -> None:
         if method not in METHODS:
@@ -71,6 +82,15 @@ class Sampler:
                 raise ValueError(f"sampler size for {name!r} must be a positive int, got {n!r}")
         if not isinstance(resample_every, int) or resample_every < 0:
             raise ValueError(f"resample_every must be a non-negative int, got {resample_every!r}")
+        if method in ADAPTIVE:
+            largest = max((n for k, n in sizes.items() if problem.conditions[k].kind == "interior"), default=0)
+            if not isinstance(candidates, int) or candidates < max(largest, 1):
+                raise ValueError(f"candidates must be an int >= the interior size {largest}, got {candidates!r}")
+            if not (isinstance(rar_add, int) and 0 < rar_add <= candidates):
+                raise ValueError(f"rar_add must be an int in [1, candidates], got {rar_add!r}")
+            if not (rad_k >= 0 and rad_c >= 0):
+                raise ValueError(f"rad_k and rad_c must be >= 0, got {rad_k!r}, {rad_c!r}")
+        self.candidates, self.rad_k, self.rad_c, self.rar_add = candidates, rad_k, rad_c, rar_add
         self.problem = problem
         self.sizes = dict(sizes)
         self.generator = generator
@@ -85,19 +105,48 @@ class Sampler:
         for name, n in self.sizes.items():
             cond = self.problem.conditions[name]
             domain = self.problem.domain
-            if self.method == "sobol" and cond.kind == "interior":
+            if self.method != "uniform" and cond.kind == "interior":
                 domain = _SobolInterior(domain)
             out[name] = cond.sample(domain, n, generator=self.generator, dtype=self.dtype)
         return out
 
     def batch(self, step: int) -> dict[str, dict[str, torch.Tensor]]:
         """The batch for ``step`` (a fresh draw on resampling steps, otherwise the current one)."""
-        due = self._batch is None or (self.resample_every > 0 and step - self._drawn_at >= self.resample_every)
+        periodic = self.resample_every > 0 and self.method not in ADAPTIVE  # adaptive: see adapt()
+        due = self._batch is None or (periodic and step - self._drawn_at >= self.resample_every)
         if due:
             self._batch = self._draw()
             self._drawn_at = step
         assert self._batch is not None  # set just above
         return self._batch
+
+    def adapt(self, step: int, residual: Callable[[str, dict[str, torch.Tensor]], torch.Tensor]) -> None:
+        """RAD/RAR update of the interior points if one is due at ``step`` (else nothing).
+
+        ``residual(name, batch)`` evaluates condition ``name``'s residual ``(n, k)`` with the
+        current model. RAD redraws every condition (interior ones by the RAD density); RAR-G keeps
+        the points and appends the ``rar_add`` worst candidates to each interior condition.
+        """
+        if self.method not in ADAPTIVE or self.resample_every == 0 or self._batch is None:
+            return
+        if step - self._drawn_at < self.resample_every:
+            return
+        new = self._draw() if self.method == "rad" else dict(self._batch)
+        for name in self.sizes:
+            cond = self.problem.conditions[name]
+            if cond.kind != "interior":
+                continue
+            cand = _SobolInterior(self.problem.domain).sample_interior(
+                self.candidates, generator=self.generator, dtype=self.dtype
+            )
+            norms = residual_norms(lambda x, name=name: residual(name, {"x": x}), cand)
+            if self.method == "rad":
+                picked = rad_select(cand, norms, self.sizes[name], k=self.rad_k, c=self.rad_c, generator=self.generator)
+            else:
+                picked = torch.cat([self._batch[name]["x"], rar_select(cand, norms, self.rar_add)])
+            new[name] = {"x": picked}
+        self._batch = new
+        self._drawn_at = step
 
     @property
     def drawn_at(self) -> int:
