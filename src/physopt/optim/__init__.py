@@ -19,6 +19,7 @@ from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
 from ._engd import ENGD
 from ._fismo import FISMO
+from ._gns import GNSNewton
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
 from ._newton_schulz import (
@@ -41,6 +42,7 @@ __all__ = [
     "ARO",
     "ENGD",
     "FISMO",
+    "GNSNewton",
     "KELLER_COEFFS",
     "NAMO",
     "NAMOD",

@@ -25,6 +25,7 @@ from ._aro import ARO
 from ._auon import AuON, HybridAuON
 from ._engd import ENGD
 from ._fismo import FISMO
+from ._gns import GNSNewton
 from ._muon import Muon
 from ._namo import NAMO, NAMOD
 from ._normuon import NorMuon
@@ -137,6 +138,12 @@ REGISTRY: dict[str, OptimizerSpec] = {
         needs_closure=True,
         needs_residuals=True,
         summary="energy natural gradient: dense Gauss–Newton step + line search (Müller & Zeinhofer 2023)",
+    ),
+    "gnsnewton": OptimizerSpec(
+        GNSNewton,
+        matrix=False,
+        needs_closure=True,
+        summary="gradient-regularized Newton, BFGS Hessian, gradient-normalized smoothness (Semenov et al. 2025)",
     ),
     "soap": OptimizerSpec(
         SOAP, matrix=False, summary="SOAP: Adam in the eigenbasis of Shampoo's Kronecker factors"
