@@ -1,4 +1,4 @@
-"""Command line: ``physopt solve | resume | list``. A thin translator to :mod:`physopt._run`.
+"""Command line: ``physopt solve | resume | bench | list``. A thin translator to :mod:`physopt._run`.
 
 Exit status: 0 success, 2 bad input (one line on stderr), 3 diverged run (NaN/Inf), 130 interrupted.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -46,6 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("dir")
     r.add_argument("--json", action="store_true")
     r.add_argument("--quiet", action="store_true")
+
+    b = sub.add_parser("bench", help="run a grid of problems x optimizers x constraints x seeds; write a leaderboard")
+    b.add_argument("--problems", nargs="+", help="zoo names (default: the default grid, see docs/bench.md)")
+    b.add_argument("--optimizers", nargs="+", help="optimizer names or chains; 'default' = the problem's own")
+    b.add_argument("--constraints", nargs="+", help="penalty|lagrangian|alm|hard; 'default' = the problem's own")
+    b.add_argument("--seeds", type=int, help="seeds 0..N-1 per combination (default 3)")
+    b.add_argument("--time-budget", type=float, default=30.0, help="seconds of training per run (0: none; default 30)")
+    b.add_argument("--steps", type=int, help="steps per run (default: the problem's own)")
+    b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
+    b.add_argument("--out", default="bench", help="output directory (default bench/)")
+    b.add_argument("--peers", help="JSON file of peer-library results to show beside ours")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every run")
+    b.add_argument("--note", default="", help="a sentence printed under the leaderboard's header")
+    b.add_argument("--quiet", action="store_true", help="no progress display")
 
     ls = sub.add_parser("list", help="list problems, optimizers or constraint formulations")
     ls.add_argument("what", nargs="?", default="problems", choices=["problems", "optimizers", "constraints"])
@@ -89,6 +104,7 @@ def _finish(result, as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     from ..config import ConfigError
 
@@ -96,9 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             _list(args.what)
             return 0
+        progress = None if args.quiet else sys.stderr
+        if args.command == "bench":
+            return _bench(args, progress, "physopt " + shlex.join(argv))
         from .._run import resume, solve
 
-        progress = None if args.quiet else sys.stderr
         if args.command == "resume":
             return _finish(resume(args.dir, progress=progress), args.json)
         out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -114,6 +132,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("physopt: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _bench(args: argparse.Namespace, progress, command: str) -> int:
+    from ..bench import run_grid
+
+    split = lambda v: None if v is None else [n for item in v for n in item.split(",") if n]  # noqa: E731
+    res = run_grid(
+        problems=split(args.problems), optimizers=split(args.optimizers), constraints=split(args.constraints),
+        seeds=args.seeds, steps=args.steps, time_budget=args.time_budget or None, overrides=args.set,
+        jobs=args.jobs, out=args.out, peers=args.peers, note=args.note, progress=progress,
+        command=command,
+    )
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(res.counts().items()))
+    print(f"bench: {len(res.outcome)} cells ({counts}) -> {res.out / 'leaderboard.md'}")
+    if res.interrupted:
+        print(f"physopt: bench interrupted; rerun the same command to resume ({res.out})", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_DIVERGED if res.failed else 0
 
 
 def _slug(spec: str) -> str:
