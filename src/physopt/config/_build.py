@@ -15,7 +15,7 @@ import torch
 from .. import optim as optim_pkg
 from ..models import MLP, HardConstraint
 from ..problems import Problem, SpaceTime, available, build_ansatz, get
-from ..training import Causal, Objective, Phase, Role, Sampler
+from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem
 from ._schema import ConfigError, RunConfig
 
 __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
@@ -23,7 +23,7 @@ __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
 CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm")
 # How the PDE enters the loss (RunConfig.method). Each seed method registers its name here and
 # adds one branch in :func:`build`.
-METHODS = ("pinn",)
+METHODS = ("pinn", "lpinn")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -188,9 +188,22 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     for name in problem.conditions:
         if roles[name].kind != "hard":
             sizes.setdefault(name, 1000)
+    trained = problem  # what the loss sees; reports keep ``problem``
+    if cfg.method == "lpinn":  # its own two-network model and one condition (training/_lpinn.py)
+        if constrained:
+            raise ConfigError("method lpinn enforces the initial and periodic conditions exactly; "
+                              "use --constraints hard or penalty")
+        try:
+            trained = lagrangian_problem(problem)
+            model = lagrangian_net(problem, width=cfg.model.width, depth=cfg.model.depth,
+                                   activation=cfg.model.activation, generator=gen, dtype=dtype)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        sizes = {"pde": sizes.get("pde", trained.sizes["pde"])}
+        roles = {"pde": Role("penalty", float(cfg.weights.get("pde", 1.0)))}
     sampler_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
     try:
-        sampler = Sampler(problem, sizes=sizes, generator=sampler_gen,
+        sampler = Sampler(trained, sizes=sizes, generator=sampler_gen,
                           resample_every=cfg.sampler.resample_every, method=cfg.sampler.method,
                           candidates=cfg.sampler.candidates, rad_k=cfg.sampler.rad_k, rad_c=cfg.sampler.rad_c,
                           rar_add=cfg.sampler.rar_add, dtype=dtype)
@@ -209,7 +222,7 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         except ValueError as err:
             raise ConfigError(f"causal: {err}") from err
     try:
-        objective = Objective(problem, roles, causal=causal)
+        objective = Objective(trained, roles, causal=causal)
     except ValueError as err:
         raise ConfigError(f"constraints: {err}") from err
     return Built(problem, model, objective, sampler, phases, params, dtype)

@@ -26,7 +26,7 @@ from ._ball import Ball
 from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual
 from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval
 from ._integral import Integral
-from ._problem import Ansatz, Problem, Reference
+from ._problem import Ansatz, Problem, Reference, Transport
 from .zoo import ZOO
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "Residual",
     "SpaceTime",
     "TimeInterval",
+    "Transport",
     "available",
     "build_ansatz",
     "distance_ansatz",

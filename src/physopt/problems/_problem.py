@@ -13,7 +13,7 @@ from ._conditions import Condition
 from ._domain import Domain, SpaceTime
 from ._energy import Energy
 
-__all__ = ["Ansatz", "Problem", "Reference"]
+__all__ = ["Ansatz", "Problem", "Reference", "Transport"]
 
 
 class Reference:
@@ -103,6 +103,17 @@ class Ansatz:
 
 
 @dataclass(frozen=True)
+class Transport:
+    """The transport form ``u_t + a(u) u_x = ν u_xx`` of a 1-D problem (for ``--method lpinn``).
+
+    ``velocity(u, params)`` is a(u) (``(n, 1)``); ``diffusion(params)`` is ν, ``None`` for ν = 0.
+    """
+
+    velocity: Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
+    diffusion: Callable[[Mapping[str, torch.Tensor]], torch.Tensor] | None = None
+
+
+@dataclass(frozen=True)
 class Problem:
     """A PDE problem.
 
@@ -119,6 +130,8 @@ class Problem:
         description: one line for listings and reports.
         energy: the variational form of the interior PDE condition (:class:`Energy`), or ``None``;
             ``--method ritz`` minimises it, ``--method wos`` reads its Poisson source (p = 2).
+        transport: the problem as transport along characteristics (:class:`Transport`), or
+            ``None``; ``--method lpinn`` trains in that Lagrangian frame.
     """
 
     name: str
@@ -133,6 +146,7 @@ class Problem:
     sizes: Mapping[str, int] = field(default_factory=dict)
     description: str = ""
     energy: Energy | None = None
+    transport: Transport | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.domain, Domain | SpaceTime):

@@ -3,6 +3,7 @@
 from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
 from ._fit import Callback, FitResult, Phase, Trainer
+from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._objective import Objective, Role
 from ._sampler import Sampler
 
@@ -12,11 +13,14 @@ __all__ = [
     "Checkpointer",
     "FitResult",
     "JsonlLogger",
+    "LagrangianNet",
     "Objective",
     "Phase",
     "ProgressBar",
     "Role",
     "Sampler",
     "Trainer",
+    "lagrangian_net",
+    "lagrangian_problem",
     "save_checkpoint",
 ]

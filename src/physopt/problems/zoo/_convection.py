@@ -20,7 +20,7 @@ import torch
 from .._conditions import Initial, Periodic, Residual
 from .._domain import Interval, TimeInterval
 from .._ops import dt, partial
-from .._problem import Ansatz, Problem, Reference
+from .._problem import Ansatz, Problem, Reference, Transport
 from ._common import backend, grid_points
 
 __all__ = ["convection", "convection_exact"]
@@ -33,6 +33,10 @@ def convection_exact(p, *, beta: float = 30.0):
 
 def _pde(x: torch.Tensor, u: torch.Tensor, params) -> torch.Tensor:
     return dt(u, x) + params["beta"] * partial(u, x, 0)
+
+
+def _velocity(u: torch.Tensor, params) -> torch.Tensor:
+    return params["beta"] * torch.ones_like(u)
 
 
 def _initial(x: torch.Tensor) -> torch.Tensor:
@@ -61,4 +65,5 @@ def convection(*, beta: float = 30.0) -> Problem:
         ansatz=Ansatz(lift=_initial, distance=lambda x: x[:, 1:2], enforces=("ic",)),
         sizes={"pde": 2000, "bc": 200, "ic": 256},
         description=f"u_t + {beta:g} u_x = 0 on [0,2π] periodic × [0,1], u(x,0) = sin x",
+        transport=Transport(velocity=_velocity),  # characteristics x = ξ + βt (--method lpinn)
     )
