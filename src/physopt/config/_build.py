@@ -13,14 +13,14 @@ from typing import Any
 import torch
 
 from .. import optim as optim_pkg
-from ..models import MLP, HardConstraint
-from ..problems import Problem, SpaceTime, available, build_ansatz, get
+from ..models import MLP, HardConstraint, MixtureOfExperts, slab_points
+from ..problems import Problem, Residual, SpaceTime, available, build_ansatz, get
 from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem
 from ._schema import ConfigError, RunConfig
 
 __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
 
-CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm")
+CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm", "hard-moe")
 # How the PDE enters the loss (RunConfig.method). Each seed method registers its name here and
 # adds one branch in :func:`build`.
 METHODS = ("pinn", "lpinn")
@@ -114,6 +114,28 @@ class Built:
     dtype: torch.dtype
 
 
+def _moe_model(cfg: RunConfig, problem: Problem, net: torch.nn.Module, params: dict[str, torch.Tensor],
+               gen: torch.Generator, dtype: torch.dtype) -> MixtureOfExperts:
+    """PI-HC-MoE: the problem's ansatz for boundary/initial data, experts solving for the PDE residual."""
+    pdes = [c for c in problem.conditions.values() if isinstance(c, Residual)]
+    if len(pdes) != 1 or problem.output_dim != 1:
+        raise ConfigError(f"--constraints hard-moe needs one PDE residual and one output; {problem.name!r} has "
+                          f"{len(pdes)} residuals and {problem.output_dim} outputs")
+    a, m = problem.ansatz, cfg.moe
+    try:
+        points, edges = slab_points(problem.domain, experts=m.experts, per_expert=m.points, axis=m.axis,
+                                    generator=gen, dtype=dtype)
+        model = MixtureOfExperts(net, residual=pdes[0].fn, points=points, edges=edges, axis=m.axis, params=params,
+                                 lift=a.lift, distance=a.distance, ridge=m.ridge)  # type: ignore[union-attr]
+        mismatch = model.check_affine(generator=gen)
+    except ValueError as err:
+        raise ConfigError(f"moe: {err}") from None
+    if mismatch > 1e-8:  # affine residuals agree to round-off (~1e-15 measured on diffusion-reaction)
+        raise ConfigError(f"--constraints hard-moe supports linear PDEs only; the residual of {problem.name!r} is "
+                          f"not affine in u (relative mismatch {mismatch:.2g})")
+    return model
+
+
 def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     """Build problem, model, objective, sampler and optimizer plan from ``cfg``.
 
@@ -143,7 +165,8 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     if unknown:
         raise ConfigError(f"weights name unknown conditions {sorted(unknown)}; conditions: {list(problem.conditions)}")
 
-    hard = cfg.constraints == "hard"
+    moe = cfg.constraints == "hard-moe"  # the ansatz enforces boundary/initial data, experts the PDE
+    hard = cfg.constraints in ("hard", "hard-moe")
     if hard and problem.ansatz is None:
         try:  # no hand-made ansatz: build one from the Dirichlet/initial data (docs/problems.md)
             problem = dataclasses.replace(problem, ansatz=build_ansatz(problem))
@@ -173,14 +196,14 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     gen = torch.Generator().manual_seed(cfg.seed)
     try:
         net = MLP(
-            in_dim=problem.input_dim, out_dim=problem.output_dim, width=cfg.model.width,
+            in_dim=problem.input_dim, out_dim=cfg.moe.basis if moe else problem.output_dim, width=cfg.model.width,
             depth=cfg.model.depth, activation=cfg.model.activation, bounds=problem.domain.bounds,
             generator=gen, dtype=dtype,
         )
     except ValueError as err:
         raise ConfigError(f"model: {err}") from err
     model: torch.nn.Module = net
-    if hard:
+    if hard and not moe:
         a = problem.ansatz
         model = HardConstraint(net, lift=a.lift, distance=a.distance)  # type: ignore[union-attr]
 
@@ -211,6 +234,8 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         raise ConfigError(f"sampler: {err}") from err
     params: dict[str, torch.Tensor] = {k: torch.tensor(v, dtype=dtype) for k, v in problem.params.items()}
     params.update({k: torch.nn.Parameter(torch.tensor(v, dtype=dtype)) for k, v in problem.trainable.items()})
+    if moe:
+        model = _moe_model(cfg, problem, net, params, gen, dtype)
     causal = None
     if cfg.causal.epsilon > 0 or cfg.causal.epsilons:
         if not isinstance(problem.domain, SpaceTime):

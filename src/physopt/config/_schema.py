@@ -16,6 +16,7 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "DualsConfig",
+    "MoEConfig",
     "ModelConfig",
     "OptimConfig",
     "PROBLEM_DEFAULTS",
@@ -108,6 +109,20 @@ class CausalConfig:
 
 
 @dataclass(frozen=True)
+class MoEConfig:
+    """``--constraints hard-moe`` (PI-HC-MoE, :class:`physopt.models.MixtureOfExperts`): ``experts``
+    equal slabs along input ``axis``, ``basis`` network outputs, ``points`` PDE enforcement points per
+    expert and the relative ``ridge`` of the expert solves. ``points ≤ basis`` makes the residual
+    vanish at the points up to the ridge; more points give the least-squares solve of the paper."""
+
+    experts: int = 4
+    basis: int = 20
+    points: int = 16
+    axis: int = 0
+    ridge: float = 1e-8
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run.
 
@@ -141,6 +156,7 @@ class RunConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     duals: DualsConfig = field(default_factory=DualsConfig)
+    moe: MoEConfig = field(default_factory=MoEConfig)
     causal: CausalConfig = field(default_factory=CausalConfig)
 
 

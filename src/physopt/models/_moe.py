@@ -1,0 +1,207 @@
+"""Physics-informed hard constraints with a mixture of experts (PI-HC-MoE).
+
+Chalapathi, Du & Krishnapriyan, "Scaling physics-informed hard constraints with mixture-of-experts",
+ICLR 2024 (arXiv 2402.13412), building on Négiar, Mahoney & Krishnapriyan, "Learning differentiable
+solvers for systems with hard constraints", ICLR 2023.
+
+Method. A backbone network outputs ``N`` basis functions ``b(x) ∈ R^N``. The domain is split into
+``K`` subdomains Ω_k (the experts). Expert ``k`` represents the solution on Ω_k as
+``u_k(x) = g(x) + d(x) · b(x)·ω_k`` (``g``, ``d`` from a boundary/initial ansatz, so those conditions
+hold exactly) and picks its coefficients ``ω_k`` by a small solve that makes the PDE residual vanish at
+its enforcement points ``x_{k,1..m}`` in Ω_k::
+
+    ω_k = argmin ‖A_k ω - f_k‖² + λ_k ‖ω‖²,   A_k[i, j] = r(φ_j)(x_{k,i}) - r(0)(x_{k,i}),  f_k = -r(0)(x_{k,i})
+
+where ``r(v)`` is the PDE residual of ``u = g + d·v`` and ``φ_j = b_j``. For residuals affine in ``u``
+(linear PDEs) this is the paper's nonlinear least-squares problem solved exactly (Levenberg–Marquardt
+takes one step). With ``m·c ≤ N`` residual rows the system is underdetermined and the constraint holds
+at the enforcement points up to the ridge ``λ`` (minimum-norm solution); with more rows it is the
+least-squares solution the paper uses. The prediction at ``x`` is ``u_k(x)`` of the expert whose
+subdomain contains ``x`` (a hard partition, as the paper's spatio-temporal router). Gradients reach
+the backbone (and trainable PDE parameters) through ``torch.linalg.solve``, whose backward pass is the
+implicit-function-theorem formula of the paper for a linear system. Training minimises the PDE
+residual of the assembled solution on collocation points, as in the paper.
+
+Decisions (ours). (1) Subdomains are ``K`` equal slabs of the bounding box along one axis (the paper
+splits a grid along each dimension). (2) Enforcement points are drawn once (fixed by the run's seed,
+stored as a buffer so checkpoints resume exactly); the paper resamples them every step.
+(3) ``λ_k = ridge · tr(A_k A_kᵀ)/rows``, a ridge relative to the system's scale. (4) Only residuals
+affine in ``u`` are supported (:meth:`MixtureOfExperts.check_affine` tests it); the paper's
+Levenberg–Marquardt loop for nonlinear PDEs is not implemented. (5) One output component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["MixtureOfExperts", "expert_coefficients", "slab_points"]
+
+Fn = Callable[[torch.Tensor], torch.Tensor]
+ResidualFn = Callable[[torch.Tensor, torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
+
+
+def expert_coefficients(a: torch.Tensor, f: torch.Tensor, *, ridge: float) -> torch.Tensor:
+    """Ridge solution ``argmin ‖aω - f‖² + λ‖ω‖²`` with ``λ = ridge · tr(aaᵀ)/rows``, differentiably.
+
+    Solves the smaller of the two equivalent systems: ``(aaᵀ + λI) μ = f, ω = aᵀμ`` when there are
+    at most as many rows as unknowns (then ``aω = f`` up to ``λ``), else ``(aᵀa + λI) ω = aᵀf``.
+    """
+    rows, cols = a.shape
+    lam = ridge * (a * a).sum() / rows
+    # QR of the ridge-augmented matrix gives the Cholesky factor R of the Gram matrix plus λI
+    # without forming it, so the solve sees cond(a) rather than cond(a)² before the final products.
+    small = rows <= cols
+    tall = torch.cat([a.T if small else a, lam.sqrt() * torch.eye(rows if small else cols, dtype=a.dtype)])
+    r = torch.linalg.qr(tall).R
+    rhs = f[:, None] if small else (a.T @ f)[:, None]
+    y = torch.linalg.solve_triangular(r.T, rhs, upper=False)
+    z = torch.linalg.solve_triangular(r, y, upper=True)[:, 0]
+    return a.T @ z if small else z
+
+
+class MixtureOfExperts(nn.Module):
+    """``u(x) = g(x) + d(x) · b(x)·ω_{k(x)}`` with per-expert coefficients from a differentiable solve.
+
+    Args:
+        basis: network mapping ``(n, dim)`` points to ``(n, N)`` basis values.
+        residual: the PDE residual ``residual(x, u, params) -> (n,)`` or ``(n, c)``, affine in ``u``.
+        points: enforcement points ``(m, dim)``; each belongs to the expert of its slab.
+        edges: ``K + 1`` increasing slab boundaries along ``axis`` (the outer ones bound the domain).
+        params: the problem's named constants and trainable scalars, passed to ``residual``.
+        lift, distance: the boundary/initial ansatz (``None``: ``g = 0``, ``d = 1``).
+        ridge: relative ridge of the expert solves (decision (3) of the module docstring).
+    """
+
+    def __init__(
+        self,
+        basis: nn.Module,
+        *,
+        residual: ResidualFn,
+        points: torch.Tensor,
+        edges: Sequence[float],
+        axis: int = 0,
+        params: Mapping[str, torch.Tensor] | None = None,
+        lift: Fn | None = None,
+        distance: Fn | None = None,
+        ridge: float = 1e-10,
+    ) -> None:
+        super().__init__()
+        edges = [float(e) for e in edges]
+        if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError(f"edges must be at least two increasing numbers, got {edges}")
+        if points.ndim != 2 or not 0 <= axis < points.shape[1]:
+            raise ValueError(f"points must be (m, dim) with 0 <= axis < dim, got {tuple(points.shape)}, axis={axis}")
+        if not ridge >= 0:
+            raise ValueError(f"ridge must be >= 0, got {ridge!r}")
+        self.basis = basis
+        self.residual = residual
+        self.params = params if params is not None else {}
+        self.lift, self.distance = lift, distance
+        self.axis, self.ridge = axis, float(ridge)
+        self.register_buffer("edges", torch.tensor(edges, dtype=points.dtype))
+        self.register_buffer("points", points.detach().clone())
+        owner = self.expert_of(self.points)
+        empty = sorted(set(range(self.experts)) - set(owner.tolist()))
+        if empty:
+            raise ValueError(f"experts {empty} have no enforcement points")
+
+    @property
+    def experts(self) -> int:
+        return self.edges.numel() - 1
+
+    def expert_of(self, x: torch.Tensor) -> torch.Tensor:
+        """Index of the slab containing each row of ``x`` (points on an inner edge go right)."""
+        inner = self.edges[1:-1].to(x.dtype)
+        return torch.bucketize(x[:, self.axis].detach().contiguous(), inner, right=True)
+
+    def _offset(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        g = self.lift(x) if self.lift is not None else torch.zeros_like(x[:, :1])
+        d = self.distance(x) if self.distance is not None else torch.ones_like(x[:, :1])
+        return g, d
+
+    def system(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(A, f, rows_owner)``: the residual rows at all enforcement points and their experts.
+
+        One residual call on ``N + 1`` stacked copies of the points: copy ``j < N`` carries
+        ``u = g + d·b_j``, the last copy ``u = g``; affinity turns differences into columns of ``A``.
+        """
+        m = self.points.shape[0]
+        with torch.enable_grad():
+            x = self.points.repeat(self._n_basis() + 1, 1).requires_grad_(True)
+            b = self.basis(x)
+            n = b.shape[1]
+            pick = torch.arange(n + 1, device=x.device).repeat_interleave(m)
+            own = torch.cat([b, torch.zeros_like(b[:, :1])], dim=1).gather(1, pick[:, None])
+            g, d = self._offset(x)
+            r = self.residual(x, g + d * own, self.params)
+            r = r[:, None] if r.ndim == 1 else r
+            r = r.reshape(n + 1, m, -1)  # (copy, point, component)
+        a = (r[:n] - r[n:]).permute(1, 2, 0).reshape(-1, n)  # rows ordered (point, component)
+        f = -r[n].reshape(-1)
+        owner = self.expert_of(self.points).repeat_interleave(r.shape[2])
+        return a, f, owner
+
+    def _n_basis(self) -> int:
+        if not hasattr(self, "_basis_size"):
+            with torch.no_grad():
+                self._basis_size = int(self.basis(self.points[:1]).shape[1])
+        return self._basis_size
+
+    def coefficients(self) -> torch.Tensor:
+        """``(K, N)``: every expert's coefficients from its own solve."""
+        a, f, owner = self.system()
+        return torch.stack([expert_coefficients(a[owner == k], f[owner == k], ridge=self.ridge)
+                            for k in range(self.experts)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        omega = self.coefficients()
+        b = self.basis(x)
+        g, d = self._offset(x)
+        return g + d * (b * omega[self.expert_of(x)]).sum(dim=1, keepdim=True)
+
+    def check_affine(self, *, generator: torch.Generator) -> float:
+        """Relative mismatch between ``r(g + d·bω)`` and ``Aω - f`` for a random ``ω`` (0 if affine)."""
+        a, f, _ = self.system()
+        omega = torch.randn(a.shape[1], generator=generator, dtype=a.dtype)
+        with torch.enable_grad():
+            x = self.points.clone().requires_grad_(True)
+            g, d = self._offset(x)
+            r = self.residual(x, g + d * (self.basis(x) @ omega)[:, None], self.params)
+        r = (r[:, None] if r.ndim == 1 else r).reshape(-1)
+        expected = a @ omega - f
+        expected = expected.detach()
+        return float((r.detach() - expected).norm() / expected.norm().clamp_min(torch.finfo(a.dtype).tiny))
+
+
+def slab_points(
+    domain, *, experts: int, per_expert: int, axis: int, generator: torch.Generator, dtype: torch.dtype
+) -> tuple[torch.Tensor, list[float]]:
+    """``per_expert`` uniform points in each of ``experts`` equal slabs of ``domain`` along ``axis``.
+
+    ``domain`` is anything with ``bounds`` and ``sample_interior(n, generator=, dtype=)`` (a physopt
+    domain); points are drawn from the whole domain and kept in their slab, so non-box domains work.
+    Returns the points ``(experts·per_expert, dim)`` ordered by expert, and the ``experts + 1`` edges.
+    """
+    if experts < 1 or per_expert < 1:
+        raise ValueError(f"experts and points per expert must be >= 1, got {experts}, {per_expert}")
+    lo, hi = domain.bounds
+    if not 0 <= axis < len(lo):
+        raise ValueError(f"axis {axis} out of range for a {len(lo)}-D domain")
+    edges = [lo[axis] + (hi[axis] - lo[axis]) * k / experts for k in range(experts + 1)]
+    chunks = []
+    for k in range(experts):
+        have: list[torch.Tensor] = []
+        count, tries = 0, 0
+        while count < per_expert:
+            x = domain.sample_interior(4 * experts * per_expert, generator=generator, dtype=dtype)
+            x = x[(x[:, axis] >= edges[k]) & (x[:, axis] < edges[k + 1])]
+            have.append(x)
+            count += x.shape[0]
+            tries += 1
+            if tries > 100 and count == 0:
+                raise ValueError(f"slab {k} of the domain along axis {axis} is empty")
+        chunks.append(torch.cat(have)[:per_expert])
+    return torch.cat(chunks), edges
