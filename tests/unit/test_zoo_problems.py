@@ -19,7 +19,7 @@ MODULES = {
     "convection-50": "_convection", "diffusion-reaction": "_diffusion_reaction", "wave": "_wave",
     "quantum-well": "_quantum_well", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
     "kovasznay": "_kovasznay", "kdv": "_kdv",
-    "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd",
+    "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
 }
 
 

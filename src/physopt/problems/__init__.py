@@ -25,8 +25,10 @@ from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
 from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual
 from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval
+from ._energy import Energy
 from ._integral import Integral
-from ._problem import Ansatz, Problem, Reference, Transport
+from ._problem import Ansatz, Problem, Reference
+from ._wos import walk_on_spheres
 from .zoo import ZOO
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Dirichlet",
     "Disk",
     "Domain",
+    "Energy",
     "Initial",
     "Integral",
     "Interval",
@@ -50,12 +53,12 @@ __all__ = [
     "Residual",
     "SpaceTime",
     "TimeInterval",
-    "Transport",
     "available",
     "build_ansatz",
     "distance_ansatz",
     "get",
     "ops",
+    "walk_on_spheres",
 ]
 
 

@@ -87,6 +87,10 @@ class Ball(Domain):
         normals = self._directions(n, generator, dtype)
         return self._center(dtype) + self.radius * normals, normals
 
+    def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance ``(n,)`` from points inside to the sphere (0 on and outside it)."""
+        return (self.radius - (x - self._center(x.dtype, x.device)).norm(dim=1)).clamp_min(0)
+
     def distance_squared(self, x: torch.Tensor) -> torch.Tensor:
         """``radius² - ‖x - center‖²`` as ``(n, 1)``: positive inside, zero on the sphere (an ansatz factor)."""
         return self.radius**2 - ((x - self._center(x.dtype, x.device)) ** 2).sum(dim=1, keepdim=True)

@@ -137,6 +137,12 @@ class Box(Domain):
         hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
         return ((x >= lo) & (x <= hi)).all(dim=1)
 
+    def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance ``(n,)`` from points inside to the nearest face (0 on and outside the boundary)."""
+        lo = torch.tensor(self.lo, dtype=x.dtype, device=x.device)
+        hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
+        return torch.minimum(x - lo, hi - x).min(dim=1).values.clamp_min(0)
+
     def sample_interior(
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> torch.Tensor:
@@ -210,6 +216,11 @@ class Disk(Domain):
         c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
         return ((x - c) ** 2).sum(dim=1) <= self.radius**2 * (1 + 1e-12)
 
+    def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance ``(n,)`` from points inside to the circle (0 on and outside it)."""
+        c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
+        return (self.radius - (x - c).norm(dim=1)).clamp_min(0)
+
     def sample_boundary(
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -263,6 +274,10 @@ class Polygon(Domain):
         s = ((ap * ab).sum(-1) / (ab * ab).sum(-1)).clamp(0, 1)
         closest = a[None] + s[..., None] * ab[None]
         return (x[:, None, :] - closest).norm(dim=-1).min(dim=1).values
+
+    def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance ``(n,)`` to the nearest edge (unsigned: meant for points inside)."""
+        return self._distance_to_boundary(x)
 
     def contains(self, x: torch.Tensor) -> torch.Tensor:
         e = self._edges.to(x.dtype)

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["div", "dt", "grad", "laplacian", "partial"]
+__all__ = ["SAMPLED_DIMS", "div", "dt", "grad", "laplacian", "partial"]
+
+# The key under which an SDGD run passes the sampled dimensions in the ``params`` mapping residual
+# functions receive: ``laplacian(u, x, dims=params.get(SAMPLED_DIMS))``.
+SAMPLED_DIMS = "sampled_dims"
 
 
 def _scalar(u: torch.Tensor, name: str) -> torch.Tensor:
@@ -60,20 +64,39 @@ def dt(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return partial(u, x, -1)
 
 
-def laplacian(u: torch.Tensor, x: torch.Tensor, *, axes: Sequence[int] | None = None) -> torch.Tensor:
+def laplacian(
+    u: torch.Tensor,
+    x: torch.Tensor,
+    *,
+    axes: Sequence[int] | None = None,
+    dims: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Laplacian ``Σ_i ∂²u/∂x_i²`` over ``axes`` (default: every column), ``(n, 1)``.
 
     For space-time points pass the spatial axes, e.g. ``axes=range(x.shape[1] - 1)``.
+
+    ``dims`` (SDGD, Hu et al. 2024, arXiv 2307.12306) is a sampled subset of positions in
+    ``axes``, e.g. ``params.get(SAMPLED_DIMS)``: the result is the unbiased estimate
+    ``(|axes| / |dims|) Σ_{j ∈ dims} ∂²u/∂x_{axes[j]}²`` and only the ``|dims|`` sampled second
+    derivatives enter the graph, so memory and backward cost grow with ``|dims|``, not ``|axes|``.
+    ``None`` (the default, and what a run without ``sdgd.dims`` passes) is the full Laplacian.
     """
     _check_x(x)
     idx = list(range(x.shape[1])) if axes is None else list(axes)
     if not idx:
         raise ValueError("laplacian needs at least one axis")
+    scale = 1.0
+    if dims is not None:
+        picked = [int(j) for j in dims.tolist()]
+        if not picked or not all(0 <= j < len(idx) for j in picked):
+            raise ValueError(f"laplacian: sampled dims must be non-empty positions in 0..{len(idx) - 1}, got {picked}")
+        scale = len(idx) / len(picked)
+        idx = [idx[j] for j in picked]
     g = grad(u, x)
     total = torch.zeros_like(g[:, :1])
     for a in idx:
         total = total + grad(g[:, a], x)[:, a : a + 1]
-    return total
+    return total * scale if dims is not None else total
 
 
 def div(v: torch.Tensor, x: torch.Tensor, *, axes: Sequence[int] | None = None) -> torch.Tensor:

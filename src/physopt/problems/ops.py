@@ -7,6 +7,6 @@ Example::
     lap = ops.laplacian(u, x, axes=[0, 1])
 """
 
-from ._ops import div, dt, grad, laplacian, partial
+from ._ops import SAMPLED_DIMS, div, dt, grad, laplacian, partial
 
-__all__ = ["div", "dt", "grad", "laplacian", "partial"]
+__all__ = ["SAMPLED_DIMS", "div", "dt", "grad", "laplacian", "partial"]

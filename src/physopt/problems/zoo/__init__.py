@@ -22,6 +22,7 @@ from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
 from ._kdv import kdv, kdv_solution
 from ._kovasznay import kovasznay, kovasznay_exact
+from ._p_laplacian import p_laplacian, p_laplacian_source
 from ._poisson import poisson2d, poisson2d_exact
 from ._quantum_well import QUANTUM_WELL_ENERGY, quantum_well, quantum_well_exact
 from ._sdgd import allen_cahn_nd, poisson_nd, sdgd_coefficients, sdgd_exact, sdgd_laplacian
@@ -49,6 +50,8 @@ __all__ = [
     "kdv_solution",
     "kovasznay",
     "kovasznay_exact",
+    "p_laplacian",
+    "p_laplacian_source",
     "poisson2d",
     "poisson2d_exact",
     "poisson_nd",
@@ -78,4 +81,5 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "cavity": cavity,
     "poisson-nd": poisson_nd,
     "allen-cahn-nd": allen_cahn_nd,
+    "p-laplacian": p_laplacian,
 }

@@ -32,7 +32,7 @@ import torch
 
 from .._ball import Ball
 from .._conditions import Dirichlet, Residual
-from .._ops import laplacian
+from .._ops import SAMPLED_DIMS, laplacian
 from .._problem import Ansatz, Problem, Reference
 from ._common import backend
 
@@ -87,7 +87,8 @@ def _source(kind: str, x: torch.Tensor, c: np.ndarray) -> torch.Tensor:
 
 def _residual_fn(kind: str, c: np.ndarray):
     def pde(x: torch.Tensor, u: torch.Tensor, params) -> torch.Tensor:
-        r = laplacian(u, x) - _source(kind, x, c)
+        # SDGD runs (``--set sdgd.dims=k``) pass k sampled dimensions; otherwise the full Laplacian.
+        r = laplacian(u, x, dims=params.get(SAMPLED_DIMS)) - _source(kind, x, c)
         return r + u - u**3 if kind == "allen-cahn" else r
 
     return pde
