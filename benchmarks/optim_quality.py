@@ -11,6 +11,7 @@ AdamW).
 
     python benchmarks/optim_quality.py            # ≈ 2–4 min on 1 thread
     python benchmarks/optim_quality.py --steps 200 --seeds 2   # quicker
+    python benchmarks/optim_quality.py --only muon,adamw,fismo,aro   # a subset
 
 Writes ``optim_quality.png`` (loss curves at each optimizer's best lr) into ``--out``.
 """
@@ -39,6 +40,8 @@ GRIDS: dict[str, list[float]] = {
     "root": [3e-3, 1e-2, 3e-2, 0.1],
     "auon": [0.1, 0.24, 0.5, 1.0],
     "hybridauon": [0.01, 0.02, 0.05, 0.1],
+    "fismo": [0.01, 0.02, 0.05, 0.1],  # Muon units (its factors are trace-normalised)
+    "aro": [0.01, 0.02, 0.05, 0.1],  # Muon units (adjust_lr="original" matches Muon's RMS)
     "adamp": [1e-3, 3e-3, 1e-2, 3e-2],
     "sgdp": [0.03, 0.1, 0.3, 1.0],
 }
@@ -101,10 +104,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("."))
+    parser.add_argument("--only", default="", help="comma-separated names (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    only = [n for n in args.only.split(",") if n]
+    unknown = sorted(set(only) - set(GRIDS))
+    if unknown:
+        parser.error(f"--only: no lr grid for {unknown}; known: {', '.join(GRIDS)}")
     best: dict[str, tuple[float, list[list[float]], list[float]]] = {}
     for name, grid in GRIDS.items():
+        if only and name not in only:
+            continue
         scores = {}
         for lr in grid:
             runs = [run(name, lr, seed, args.steps) for seed in range(args.seeds)]

@@ -16,6 +16,7 @@ fraction of this machine's bf16 matmul GFLOP/s on the same shapes.
 
     python benchmarks/optim_step.py                 # 12 blocks, width 512 (≈ 4–6 min on 1 thread)
     python benchmarks/optim_step.py --blocks 2      # quick look
+    python benchmarks/optim_step.py --blocks 2 --only "muon,fismo,aro"   # a subset of rows
 
 Optional peers (install with ``pip install --no-deps``): ``pytorch-optimizer`` (Muon, NorMuon,
 AdamP, SGDP), ``adamp`` (AdamP, SGDP).
@@ -72,6 +73,9 @@ def candidates(matrices: list, vectors: list) -> dict[str, Callable[[], torch.op
         "physopt ROOT (fp32 NS)": lambda: po.ROOT(matrices),
         "physopt AuON": lambda: po.AuON(matrices),
         "physopt HybridAuON": lambda: po.HybridAuON(matrices),
+        "physopt FISMO": lambda: po.FISMO(matrices),
+        "physopt FISMO (refresh 10)": lambda: po.FISMO(matrices, precondition_frequency=10),
+        "physopt ARO (Sinkhorn)": lambda: po.ARO(matrices),
         "physopt AdamP": lambda: po.AdamP(everything),
         "physopt SGDP": lambda: po.SGDP(everything),
     }
@@ -131,6 +135,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--only", default="", help="comma-separated substrings of row names (torch Muon is kept)"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -140,6 +147,13 @@ def main() -> None:
     )
     matrices, vectors = make_params(args.blocks, args.width, args.seed)
     makers = candidates(matrices, vectors)
+    only = [s.lower() for s in args.only.split(",") if s]
+    if only:
+        makers = {
+            k: v
+            for k, v in makers.items()
+            if k == "torch.optim.Muon" or any(s in k.lower() for s in only)
+        }
     originals = [p.detach().clone() for p in matrices + vectors]
     opts = {}
     for name, make in makers.items():

@@ -189,7 +189,7 @@ def test_param_groups_and_float32_state():
         opt.step()
         opt.zero_grad()
     assert torch.equal(b.detach(), b0)  # lr 0 group untouched
-    assert opt.param_groups[1]["damping"] == 0.5 and opt.param_groups[0]["damping"] == 0.1
+    assert opt.param_groups[1]["damping"] == 0.5 and opt.param_groups[0]["damping"] == 1.0
     state = opt.state[a]
     assert a.dtype == torch.float32 and state["left_factor"].dtype == torch.float32
     assert all(torch.isfinite(t).all() for t in state.values() if torch.is_tensor(t))
