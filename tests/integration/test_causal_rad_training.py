@@ -53,4 +53,5 @@ def test_causal_needs_time_and_rad_rejects_bad_options(user_problem):
     with pytest.raises(ValueError, match="time"):
         physopt.solve(f"{user_problem}:problem", steps=1, overrides=["causal.epsilon=1"])
     with pytest.raises(ValueError, match="candidates"):
-        physopt.solve("convection", steps=1, overrides=["sampler.method=rad", "sampler.candidates=10"])
+        physopt.solve("convection", steps=1, overrides=["sampler.method=rad", "sampler.candidates=10",
+                                                             "sampler.resample_every=5"])

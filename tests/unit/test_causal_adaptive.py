@@ -124,6 +124,20 @@ def test_rar_appends_worst_candidates_and_validation():
     assert x.shape == (150, 2)
     assert float(x[100:, 0].max()) < 0.1  # 50 of 5000 Sobol candidates: x below ~1 % of 2π
     with pytest.raises(ValueError, match="candidates"):
-        Sampler(problem, sizes={"pde": 100}, generator=torch.Generator(), method="rad", candidates=10)
+        Sampler(problem, sizes={"pde": 100}, generator=torch.Generator(), method="rad", candidates=10,
+                resample_every=5)
     with pytest.raises(ValueError, match="method"):
         Sampler(problem, sizes={"pde": 100}, generator=torch.Generator(), method="rad2")
+    with pytest.raises(ValueError, match="resample_every"):
+        Sampler(problem, sizes={"pde": 100}, generator=torch.Generator(), method="rar")
+
+
+def test_boundary_residuals_get_the_pde_weights_of_their_time_bin():
+    c = Causal(epsilon=1.0, bins=2, t0=0.0, t1=1.0)
+    rb = torch.tensor([[1.0], [2.0]], dtype=torch.float64)
+    xb = torch.tensor([[0.0, 0.2], [0.0, 0.7]], dtype=torch.float64)
+    assert c.weighted(rb, xb).item() == pytest.approx(2.5, rel=1e-15)  # before any PDE evaluation: plain
+    x = torch.tensor([[0.5, 0.1], [0.5, 0.9]], dtype=torch.float64)
+    c.loss(torch.tensor([[3.0], [1.0]], dtype=torch.float64), x)  # L = [9, 1]: w = [1, e^-9]
+    expected = (1.0 * 1.0 + math.exp(-9.0) * 4.0) / 2
+    assert c.weighted(rb, xb).item() == pytest.approx(expected, rel=1e-14)  # rounding only

@@ -100,12 +100,14 @@ class DualsConfig:
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
-    annealing schedule, advanced when min w > ``threshold`` (see docs/methods.md)."""
+    annealing schedule, advanced when min w > ``threshold``; ``boundary`` also weights boundary
+    residuals by their time bin (see docs/methods.md)."""
 
     epsilon: float = 0.0
     bins: int = 32
     epsilons: list[float] = field(default_factory=list)
     threshold: float = 0.99
+    boundary: bool = True
 
 
 @dataclass(frozen=True)
