@@ -174,6 +174,32 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
                   "first_sizes": {"pde": 2000}},
     },
+    # poisson2d, helmholtz2d, kovasznay: measured in docs/benchmarks.md "Zoo defaults" (one thread).
+    "poisson2d": {
+        "constraints": "hard",
+        "steps": 1500,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 2000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 500, "then_lr": 1.0},
+    },
+    "helmholtz2d": {
+        "constraints": "hard",
+        "steps": 2500,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 4000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    "kovasznay": {
+        "constraints": "penalty",  # no ansatz: the wall data are not a simple lift
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
 }
 
 
