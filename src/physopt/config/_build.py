@@ -15,7 +15,7 @@ import torch
 from .. import optim as optim_pkg
 from ..models import MLP, HardConstraint, MixtureOfExperts, slab_points
 from ..problems import Problem, Residual, SpaceTime, available, build_ansatz, get
-from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem
+from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
 from ._schema import ConfigError, RunConfig
 
 __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
@@ -23,7 +23,7 @@ __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
 CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm", "hard-moe")
 # How the PDE enters the loss (RunConfig.method). Each seed method registers its name here and
 # adds one branch in :func:`build`.
-METHODS = ("pinn", "lpinn")
+METHODS = ("pinn", "lpinn", "ritz", "wos")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -212,6 +212,19 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         if roles[name].kind != "hard":
             sizes.setdefault(name, 1000)
     trained = problem  # what the loss sees; reports keep ``problem``
+    try:  # SDGD, Deep Ritz and WoS swap the interior PDE condition (training/_methods.py)
+        if cfg.sdgd.dims != 0:
+            if cfg.sdgd.dims < 0 or cfg.method != "pinn" or cfg.sampler.resample_every < 1:
+                raise ValueError(f"sdgd.dims = {cfg.sdgd.dims} needs dims >= 1, method pinn and sampler.resample_every "
+                                 f">= 1 (dimensions are redrawn with the points); got method {cfg.method!r}, "
+                                 f"resample_every {cfg.sampler.resample_every}")
+            trained = sdgd_problem(trained, dims=cfg.sdgd.dims)
+        if cfg.method == "ritz":
+            trained = ritz_problem(trained)
+        elif cfg.method == "wos":
+            trained = wos_problem(trained, walks=cfg.wos.walks, epsilon=cfg.wos.epsilon)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     if cfg.method == "lpinn":  # its own two-network model and one condition (training/_lpinn.py)
         if constrained:
             raise ConfigError("method lpinn enforces the initial and periodic conditions exactly; "
@@ -243,8 +256,7 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         t = problem.domain.time
         try:
             causal = Causal(epsilon=cfg.causal.epsilon, bins=cfg.causal.bins, t0=t.t0, t1=t.t1,
-                            epsilons=cfg.causal.epsilons, threshold=cfg.causal.threshold,
-                            boundary=cfg.causal.boundary)
+                            epsilons=cfg.causal.epsilons, threshold=cfg.causal.threshold)
         except ValueError as err:
             raise ConfigError(f"causal: {err}") from err
     try:

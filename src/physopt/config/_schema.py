@@ -22,6 +22,8 @@ __all__ = [
     "PROBLEM_DEFAULTS",
     "RunConfig",
     "SamplerConfig",
+    "SdgdConfig",
+    "WosConfig",
     "apply_overrides",
     "dumps_toml",
     "from_dict",
@@ -100,14 +102,12 @@ class DualsConfig:
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
-    annealing schedule, advanced when min w > ``threshold``; ``boundary`` also weights boundary
-    residuals by their time bin (see docs/methods.md)."""
+    annealing schedule, advanced when min w > ``threshold`` (see docs/methods.md)."""
 
     epsilon: float = 0.0
     bins: int = 32
     epsilons: list[float] = field(default_factory=list)
     threshold: float = 0.99
-    boundary: bool = True
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,24 @@ class MoEConfig:
     points: int = 16
     axis: int = 0
     ridge: float = 1e-8
+
+
+@dataclass(frozen=True)
+class SdgdConfig:
+    """SDGD (stochastic dimension gradient descent): ``dims`` > 0 estimates the PDE residual's
+    Laplacian from that many dimensions sampled with the points (0 = the full Laplacian). See
+    docs/methods.md and :mod:`physopt.training` ``SampledDims``."""
+
+    dims: int = 0
+
+
+@dataclass(frozen=True)
+class WosConfig:
+    """``method = "wos"``: Walk-on-Spheres regression targets with ``walks`` walks per interior
+    point, stopping within ``epsilon`` of the boundary (see docs/methods.md)."""
+
+    walks: int = 100
+    epsilon: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,8 @@ class RunConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     duals: DualsConfig = field(default_factory=DualsConfig)
+    sdgd: SdgdConfig = field(default_factory=SdgdConfig)
+    wos: WosConfig = field(default_factory=WosConfig)
     moe: MoEConfig = field(default_factory=MoEConfig)
     causal: CausalConfig = field(default_factory=CausalConfig)
 
@@ -173,32 +193,6 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "sampler": {"method": "sobol", "sizes": {"pde": 8000}},
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
                   "first_sizes": {"pde": 2000}},
-    },
-    # poisson2d, helmholtz2d, kovasznay: measured in docs/benchmarks.md "Zoo defaults" (one thread).
-    "poisson2d": {
-        "constraints": "hard",
-        "steps": 1500,
-        "eval_every": 250,
-        "model": {"width": 20, "depth": 4},
-        "sampler": {"method": "sobol", "sizes": {"pde": 2000}},
-        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 500, "then_lr": 1.0},
-    },
-    "helmholtz2d": {
-        "constraints": "hard",
-        "steps": 2500,
-        "eval_every": 250,
-        "model": {"width": 30, "depth": 4},
-        "sampler": {"method": "sobol", "sizes": {"pde": 4000}},
-        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
-                  "first_sizes": {"pde": 2000}},
-    },
-    "kovasznay": {
-        "constraints": "penalty",  # no ansatz: the wall data are not a simple lift
-        "steps": 2000,
-        "eval_every": 250,
-        "model": {"width": 30, "depth": 4},
-        "sampler": {"method": "sobol"},
-        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
     },
 }
 

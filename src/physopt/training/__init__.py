@@ -3,9 +3,12 @@
 from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
 from ._fit import Callback, FitResult, Phase, Trainer
+from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._objective import Objective, Role
 from ._sampler import Sampler
+from ._sdgd import SampledDims
+from ._wos import WosTargets
 
 __all__ = [
     "Callback",
@@ -18,9 +21,14 @@ __all__ = [
     "Phase",
     "ProgressBar",
     "Role",
+    "SampledDims",
     "Sampler",
     "Trainer",
+    "WosTargets",
     "lagrangian_net",
     "lagrangian_problem",
+    "ritz_problem",
     "save_checkpoint",
+    "sdgd_problem",
+    "wos_problem",
 ]

@@ -1,0 +1,125 @@
+"""SDGD: the sampled Laplacian is the unbiased (d/k)-scaled partial sum, only k second derivatives
+enter the graph, the dimensions come from the checkpointed sampler generator, and misuse is refused.
+
+Tolerances: float64 throughout; the sampled and full Laplacians of a quadratic are sums of a few
+O(1) numbers, so 1e-12 covers rounding while any wrong scale or index is O(1)."""
+
+import copy
+
+import pytest
+import torch
+
+from physopt.config import ConfigError, RunConfig, SamplerConfig, SdgdConfig, build, make_optimizer, resolve
+from physopt.problems import get, ops
+from physopt.training import SampledDims, Trainer
+
+
+def _quadratic(d, seed=0):
+    a = torch.rand(d, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) + 0.5
+    x = torch.randn(5, d, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64).requires_grad_(True)
+    return a, x, (a * x**2).sum(1, keepdim=True)  # Δu = 2 Σ a_i, ∂²u/∂x_i² = 2 a_i
+
+
+def test_sampled_laplacian_is_the_scaled_partial_sum():
+    d = 12
+    a, x, u = _quadratic(d)
+    dims = torch.tensor([3, 7, 0])
+    got = ops.laplacian(u, x, dims=dims)
+    assert torch.allclose(got, torch.full_like(got, d / 3 * 2 * float(a[dims].sum())), rtol=0, atol=1e-12)
+    # Every single dimension drawn once: the average is the full Laplacian (unbiasedness, exactly).
+    mean = sum(ops.laplacian(u, x, dims=torch.tensor([i])) for i in range(d)) / d
+    assert torch.allclose(mean, ops.laplacian(u, x), rtol=0, atol=1e-12)
+    # With axes, dims index positions in axes.
+    got = ops.laplacian(u, x, axes=[2, 5], dims=torch.tensor([1]))
+    assert torch.allclose(got, torch.full_like(got, 2 * 2 * float(a[5])), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dims", [torch.tensor([], dtype=torch.long), torch.tensor([12]), torch.tensor([-1])])
+def test_bad_sampled_dims_raise(dims):
+    _, x, u = _quadratic(12)
+    with pytest.raises(ValueError, match="sampled dims"):
+        ops.laplacian(u, x, dims=dims)
+
+
+def _saved_bytes(fn):
+    """Bytes of the distinct tensors autograd keeps for the backward pass while ``fn`` runs."""
+    seen = {}
+
+    def pack(t):
+        seen[(t.untyped_storage().data_ptr(), t.dtype)] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        fn()
+    return sum(seen.values())
+
+
+def test_graph_memory_grows_with_k_not_d():
+    torch.manual_seed(0)
+    d = 64
+    net = torch.nn.Sequential(torch.nn.Linear(d, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64), torch.nn.Tanh(),
+                              torch.nn.Linear(64, 1)).double()
+    x = torch.randn(50, d, dtype=torch.float64).requires_grad_(True)
+    full = _saved_bytes(lambda: ops.laplacian(net(x), x))
+    two = _saved_bytes(lambda: ops.laplacian(net(x), x, dims=torch.tensor([1, 9])))
+    four = _saved_bytes(lambda: ops.laplacian(net(x), x, dims=torch.tensor([1, 9, 20, 33])))
+    # Each sampled second derivative adds one backward graph of the same size; the first derivative
+    # and the forward pass are shared. So k = 2 keeps well under a tenth of what d = 64 keeps, and
+    # going from k = 2 to 4 adds about as much as 2 more dimensions (not a multiple of d).
+    assert two < full / 10, (two, full)
+    assert two < four < 2 * two, (two, four)
+
+
+def test_sampled_dims_condition_draws_from_the_given_generator_and_checks_use():
+    problem = get("poisson-nd", dim=20)
+    cond = SampledDims(problem.conditions["pde"].fn, k=4, total=20)
+    b1 = cond.sample(problem.domain, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    b2 = cond.sample(problem.domain, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    assert torch.equal(b1["dims"], b2["dims"]) and b1["dims"].unique().numel() == 4
+    model = torch.nn.Linear(20, 1).double()
+    assert cond.residual(model, b1, {}).shape == (8, 1)
+    ignores = SampledDims(lambda x, u, params: ops.laplacian(u, x), k=4, total=20)
+    with pytest.raises(ValueError, match="never read"):
+        ignores.residual(model, b1, {})
+    with pytest.raises(ValueError, match="1 <= dims <= 20"):
+        SampledDims(problem.conditions["pde"].fn, k=21, total=20)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [({"sdgd": SdgdConfig(dims=4)}, "resample_every"),
+     ({"sdgd": SdgdConfig(dims=4), "method": "ritz", "sampler": SamplerConfig(resample_every=1)}, "method pinn"),
+     ({"sdgd": SdgdConfig(dims=-1), "sampler": SamplerConfig(resample_every=1)}, "dims >= 1"),
+     ({"sdgd": SdgdConfig(dims=40), "sampler": SamplerConfig(resample_every=1)}, "1 <= dims <= 20")],
+)
+def test_build_refuses_bad_sdgd_settings(overrides, match):
+    cfg = RunConfig(problem="poisson-nd", problem_options={"dim": 20}, constraints="hard", **overrides)
+    with pytest.raises(ConfigError, match=match):
+        build(cfg)
+
+
+SMALL_ND = ["problem.dim=30", "sdgd.dims=3", "sampler.resample_every=1", "model.width=16", "model.depth=2",
+            "sampler.sizes.pde=20"]
+
+
+def _trainer(steps):
+    cfg = resolve("poisson-nd", flags={"constraints": "hard", "optim.name": "adam", "steps": steps, "seed": 2},
+                  overrides=SMALL_ND)
+    b = build(cfg)
+    return Trainer(model=b.model, objective=b.objective, sampler=b.sampler, phases=b.phases,
+                   make_optimizer=make_optimizer, params=b.params, steps=steps)
+
+
+def test_sdgd_run_resumes_exactly():
+    full = _trainer(12)
+    full.run()
+    part = _trainer(7)
+    part.run()
+    state = copy.deepcopy(part.state_dict())
+    resumed = _trainer(12)
+    resumed.load_state_dict(state)
+    resumed.run()
+    # Bit for bit: the dimensions of steps 8-12 come from the restored sampler generator.
+    assert not torch.equal(state["sampler"]["batch"]["pde"]["dims"], resumed.sampler.batch(12)["pde"]["dims"])
+    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
+        assert torch.equal(a, b), k
