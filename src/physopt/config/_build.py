@@ -256,7 +256,8 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         t = problem.domain.time
         try:
             causal = Causal(epsilon=cfg.causal.epsilon, bins=cfg.causal.bins, t0=t.t0, t1=t.t1,
-                            epsilons=cfg.causal.epsilons, threshold=cfg.causal.threshold)
+                            epsilons=cfg.causal.epsilons, threshold=cfg.causal.threshold,
+                            boundary=cfg.causal.boundary)
         except ValueError as err:
             raise ConfigError(f"causal: {err}") from err
     try:

@@ -102,12 +102,14 @@ class DualsConfig:
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
-    annealing schedule, advanced when min w > ``threshold`` (see docs/methods.md)."""
+    annealing schedule, advanced when min w > ``threshold``; ``boundary`` also weights boundary
+    residuals by their time bin (see docs/methods.md)."""
 
     epsilon: float = 0.0
     bins: int = 32
     epsilons: list[float] = field(default_factory=list)
     threshold: float = 0.99
+    boundary: bool = True
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,32 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "sampler": {"method": "sobol", "sizes": {"pde": 8000}},
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
                   "first_sizes": {"pde": 2000}},
+    },
+    # poisson2d, helmholtz2d, kovasznay: measured in docs/benchmarks.md "Zoo defaults" (one thread).
+    "poisson2d": {
+        "constraints": "hard",
+        "steps": 1500,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 2000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 500, "then_lr": 1.0},
+    },
+    "helmholtz2d": {
+        "constraints": "hard",
+        "steps": 2500,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 4000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    "kovasznay": {
+        "constraints": "penalty",  # no ansatz: the wall data are not a simple lift
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
     },
 }
 

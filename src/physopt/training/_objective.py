@@ -91,6 +91,7 @@ class Objective:
     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """``({condition: mean(residual²)}, {constraint: residual})`` for the trained conditions."""
         squares, residuals = {}, {}
+        deferred: dict[str, torch.Tensor] = {}
         for name in self.trained:
             cond = self.problem.conditions[name]
             if isinstance(cond, Energy):  # Deep Ritz: the energy estimate itself is the term (not a square)
@@ -99,10 +100,15 @@ class Objective:
             r = cond.residual(model, batch[name], params)
             if self.causal is not None and cond.kind == "interior" and name not in self.constrained:
                 squares[name] = self.causal.loss(r, batch[name]["x"])
+            elif self.causal is not None and self.causal.boundary and cond.kind == "boundary" and name not in self.constrained:
+                deferred[name] = r  # weighted by the PDE residual's causal weights, known after the loop
             else:
                 squares[name] = (r**2).mean()
             if name in self.constrained:
                 residuals[name] = r
+        if deferred:
+            squares.update({k: self.causal.weighted(r, batch[k]["x"]) for k, r in deferred.items()})  # type: ignore[union-attr]
+            squares = {k: squares[k] for k in self.trained if k in squares}
         return squares, residuals
 
     def loss(self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]) -> torch.Tensor:
