@@ -6,7 +6,7 @@ Entry points (imported lazily so that ``import physopt.optim`` stays torch-only)
 - :func:`physopt.load` — reload a finished or checkpointed run directory;
 - :func:`physopt.resume` — continue an interrupted run from its checkpoint;
 - subpackages :mod:`physopt.optim`, :mod:`physopt.constrained`, :mod:`physopt.problems`,
-  :mod:`physopt.models`, :mod:`physopt.training`, :mod:`physopt.evaluation`.
+  :mod:`physopt.models`, :mod:`physopt.training`, :mod:`physopt.evaluation`, :mod:`physopt.bench`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,6 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
-    if name in {"optim", "constrained", "problems", "models", "training", "evaluation", "config", "cli"}:
+    if name in {"optim", "constrained", "problems", "models", "training", "evaluation", "bench", "config", "cli"}:
         return importlib.import_module(f"physopt.{name}")
     raise AttributeError(f"module 'physopt' has no attribute {name!r}")

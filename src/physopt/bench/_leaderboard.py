@@ -82,7 +82,7 @@ def settings_text(doc: dict[str, Any]) -> str:
         "Score: relative L2 error of the final model on the problem's reference grid, mean ± sample "
         "std over seeds; diverged, failed and n/a cells are counted in the last column, not averaged. "
         "Constraint violation: largest RMS boundary/initial residual. Wall time: the run's own "
-        "training clock (no start-up, no final evaluation)."
+        "training clock (periodic error evaluations included; process start-up and the final report not)."
     )
 
 

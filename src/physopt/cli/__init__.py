@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--optimizers", nargs="+", help="optimizer names or chains; 'default' = the problem's own")
     b.add_argument("--constraints", nargs="+", help="penalty|lagrangian|alm|hard; 'default' = the problem's own")
     b.add_argument("--seeds", type=int, help="seeds 0..N-1 per combination (default 3)")
-    b.add_argument("--time-budget", type=float, default=30.0, help="seconds of training per run (0: none; default 30)")
+    b.add_argument("--time-budget", type=float, help="seconds of training per run (0: none; default: see docs/bench.md)")
     b.add_argument("--steps", type=int, help="steps per run (default: the problem's own)")
     b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     b.add_argument("--out", default="bench", help="output directory (default bench/)")
@@ -135,12 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace, progress, command: str) -> int:
-    from ..bench import run_grid
+    from ..bench import DEFAULT_TIME_BUDGET, run_grid
 
+    budget = DEFAULT_TIME_BUDGET if args.time_budget is None else args.time_budget or None  # 0: no budget
     split = lambda v: None if v is None else [n for item in v for n in item.split(",") if n]  # noqa: E731
     res = run_grid(
         problems=split(args.problems), optimizers=split(args.optimizers), constraints=split(args.constraints),
-        seeds=args.seeds, steps=args.steps, time_budget=args.time_budget or None, overrides=args.set,
+        seeds=args.seeds, steps=args.steps, time_budget=budget, overrides=args.set,
         jobs=args.jobs, out=args.out, peers=args.peers, note=args.note, progress=progress,
         command=command,
     )
