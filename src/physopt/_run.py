@@ -86,6 +86,28 @@ def _residual_rms(b: Built) -> dict[str, float]:
     return out
 
 
+def _violations(b: Built) -> dict[str, dict[str, float]]:
+    """Max and RMS residual of every non-PDE condition on the training points (the sampler's
+    current set) and on the fixed evaluation sample of :func:`_residual_rms`."""
+    train = b.sampler.state_dict()["batch"] or {}
+    gen = torch.Generator().manual_seed(_EVAL_SEED)
+    out: dict[str, dict[str, float]] = {}
+    for name, cond in b.problem.conditions.items():
+        # Same draw order as _residual_rms, so the evaluation points are the same ones.
+        ev = cond.sample(b.problem.domain, b.problem.sizes.get(name, 1000), generator=gen, dtype=b.dtype)
+        if cond.kind == "interior":
+            continue
+        row = {}
+        for tag, batch in (("train", train.get(name)), ("eval", ev)):
+            if batch is None:  # hard conditions are not sampled for training
+                continue
+            r = cond.residual(b.model, batch, b.params).detach()
+            row[f"{tag}_max"] = float(r.abs().max())
+            row[f"{tag}_rms"] = float(r.pow(2).mean().sqrt())
+        out[name] = row
+    return out
+
+
 def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_label: str) -> Report:
     metrics = _evaluator(b.problem, b.dtype)(b.model) if b.problem.reference is not None else {}
     residuals = _residual_rms(b)
@@ -105,7 +127,9 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         wall_time_s=round(fit.wall_time_s, 3), rel_l2=metrics.get("rel_l2"), max_abs_error=metrics.get("max_abs_error"),
         constraint_violation=violations, residual_rms=residuals, status=fit.status, message=fit.message,
         seed=cfg.seed, dtype=cfg.dtype, final_loss=fit.final.get("loss"), versions=versions(),
-        config=to_dict(cfg), plots=plots, multipliers=b.objective.stats(),
+        config=to_dict(cfg), plots=plots,
+        multipliers={k: v for k, v in b.objective.stats().items() if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
+        roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
         trainable={k: float(b.params[k].detach()) for k in b.problem.trainable},
     )
 

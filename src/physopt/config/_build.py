@@ -18,9 +18,10 @@ from ..problems import Problem, Residual, SpaceTime, available, build_ansatz, ge
 from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
 from ._schema import ConfigError, RunConfig
 
-__all__ = ["METHODS", "Built", "build", "load_problem", "make_phases"]
+__all__ = ["METHODS", "Built", "build", "load_problem", "make_phases", "make_roles"]
 
 CONSTRAINT_MODES = ("penalty", "hard", "lagrangian", "alm", "hard-moe")
+ROLE_KINDS = ("penalty", "hard", "lagrangian", "alm")  # per-condition roles (hard-moe is a model)
 # How the PDE enters the loss (RunConfig.method). Each seed method registers its name here and
 # adds one branch in :func:`build`.
 METHODS = ("pinn", "lpinn", "ritz", "wos")
@@ -101,6 +102,59 @@ def make_optimizer(phase: Phase, params: Sequence[torch.nn.Parameter]) -> torch.
         raise ConfigError(f"optimizer {phase.optimizer!r}: {err}") from err
 
 
+def make_roles(cfg: RunConfig, problem: Problem) -> dict[str, Role]:
+    """The role of every condition: ``cfg.constraints`` for the non-PDE conditions (``hard`` only
+    for those the ansatz enforces), then ``cfg.roles`` per condition, then ``weights`` and the
+    per-condition ``duals.penalties`` / ``duals.dual_lrs``."""
+    names = list(problem.conditions)
+    unknown = sorted(set(cfg.roles) - set(names))
+    if unknown:
+        raise ConfigError(f"roles name unknown conditions {unknown}; conditions: {names}")
+    bad = {k: v for k, v in cfg.roles.items() if v not in ROLE_KINDS}
+    if bad:
+        raise ConfigError(f"roles {bad}: a role must be one of {', '.join(ROLE_KINDS)}")
+    interior = {k for k, c in problem.conditions.items() if c.kind == "interior"}
+    bad = {k: v for k, v in cfg.roles.items() if k in interior and v != "penalty"}
+    if bad:
+        raise ConfigError(f"roles {bad}: the PDE residual is the objective; its role can only be 'penalty'")
+    if cfg.constraints == "hard" and problem.ansatz is None:
+        raise ConfigError(f"problem {problem.name!r} has no hard-constraint ansatz; use --constraints penalty")
+    enforced = set(problem.ansatz.enforces) if problem.ansatz is not None else set()
+    kinds = {}
+    for name in names:
+        mode = cfg.constraints
+        if name in interior or (mode == "hard" and name not in enforced):
+            mode = "penalty"  # global hard: conditions the ansatz cannot enforce stay penalties
+        kinds[name] = cfg.roles.get(name, mode)
+    hard = sorted(k for k, v in kinds.items() if v == "hard")
+    if hard and problem.ansatz is None:
+        raise ConfigError(
+            f"problem {problem.name!r} has no hard-constraint ansatz; {', '.join(hard)} cannot be 'hard' "
+            f"(use --constraints penalty, lagrangian or alm)"
+        )
+    if hard and set(hard) != enforced:
+        raise ConfigError(
+            f"the ansatz of {problem.name!r} enforces {sorted(enforced)} together; roles make "
+            f"{hard} hard — give exactly these conditions the role 'hard'"
+        )
+    constrained = {k for k, v in kinds.items() if v in ("lagrangian", "alm")}
+    for key, table in (("duals.penalties", cfg.duals.penalties), ("duals.dual_lrs", cfg.duals.dual_lrs)):
+        extra = sorted(set(table) - constrained)
+        if extra:
+            raise ConfigError(f"{key} names {extra}, which have no lagrangian/alm role; constrained: {sorted(constrained)}")
+    roles = {}
+    for name, kind in kinds.items():
+        try:
+            if kind in ("lagrangian", "alm"):
+                lr = cfg.duals.dual_lrs.get(name, cfg.duals.dual_lr)
+                roles[name] = Role(kind, penalty=cfg.duals.penalties.get(name, cfg.duals.penalty), dual_lr=lr or None)
+            else:
+                roles[name] = Role(kind, float(cfg.weights.get(name, 1.0)))
+        except ValueError as err:
+            raise ConfigError(f"condition {name!r}: {err}") from None
+    return roles
+
+
 @dataclass
 class Built:
     """The objects of a run, ready for :class:`physopt.training.Trainer`."""
@@ -166,32 +220,27 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         raise ConfigError(f"weights name unknown conditions {sorted(unknown)}; conditions: {list(problem.conditions)}")
 
     moe = cfg.constraints == "hard-moe"  # the ansatz enforces boundary/initial data, experts the PDE
-    hard = cfg.constraints in ("hard", "hard-moe")
-    if hard and problem.ansatz is None:
+    if problem.ansatz is None and ("hard" in (cfg.constraints, *cfg.roles.values()) or moe):
         try:  # no hand-made ansatz: build one from the Dirichlet/initial data (docs/problems.md)
             problem = dataclasses.replace(problem, ansatz=build_ansatz(problem))
         except ValueError as err:
             raise ConfigError(f"hard constraints: {err}") from None
-    constrained = cfg.constraints in ("lagrangian", "alm")
-    roles = {}
-    for name, cond in problem.conditions.items():
-        if hard and name in problem.ansatz.enforces:  # type: ignore[union-attr]
-            roles[name] = Role("hard")
-        elif constrained and cond.kind != "interior":
-            roles[name] = Role(cfg.constraints, penalty=cfg.duals.penalty, dual_lr=cfg.duals.dual_lr or None)
-        else:
-            roles[name] = Role("penalty", float(cfg.weights.get(name, 1.0)))
+    roles = make_roles(dataclasses.replace(cfg, constraints="hard") if moe else cfg, problem)
+    hard = any(r.kind == "hard" for r in roles.values())
+    constrained = sorted(k for k, r in roles.items() if r.kind in ("lagrangian", "alm"))
     phases = make_phases(cfg)
     if constrained:
-        closure_based = [p.optimizer for p in phases if optim_pkg.spec(p.optimizer).needs_closure]
-        if closure_based:
-            raise ConfigError(
-                f"--constraints {cfg.constraints} updates multipliers once per step and needs first-order "
-                f"optimizers; {', '.join(closure_based)} evaluate the loss several times per step "
-                f"(use e.g. --optimizer adam)"
-            )
         if cfg.sampler.resample_every:
-            raise ConfigError("pointwise multipliers need a fixed point set: set sampler.resample_every = 0")
+            raise ConfigError(
+                f"pointwise multipliers of {', '.join(constrained)} need a fixed point set: "
+                f"set sampler.resample_every = 0 (got {cfg.sampler.resample_every})"
+            )
+        prefix = sorted(set(cfg.optim.first_sizes) & set(constrained))
+        if prefix:
+            raise ConfigError(
+                f"optim.first_sizes names constrained conditions {prefix}: their pointwise multipliers "
+                f"need the same points in every phase"
+            )
 
     gen = torch.Generator().manual_seed(cfg.seed)
     try:

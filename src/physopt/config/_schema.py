@@ -96,6 +96,9 @@ class DualsConfig:
 
     penalty: float = 10.0
     dual_lr: float = 0.01
+    # Per-condition overrides of ``penalty`` / ``dual_lr`` (``--set duals.penalties.bc=100``).
+    penalties: dict[str, float] = field(default_factory=dict)
+    dual_lrs: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ class RunConfig:
     ``constraints`` is the role of every non-PDE condition: ``hard`` (exact through the problem's
     ansatz), ``penalty`` (weighted mean square; ``weights`` per condition, default 1), or
     ``lagrangian`` / ``alm`` (pointwise equality constraints with multipliers, see ``duals``).
+    ``roles`` overrides it per condition (``roles = {ic = "hard", bc = "alm"}``, ``--set
+    roles.bc=alm``); the PDE residual itself is always the objective (role ``penalty``).
     ``method`` is how the PDE itself enters the loss: ``pinn`` (mean-square strong-form residual);
     the seed methods add their own names (see :data:`physopt.config.METHODS`).
     ``problem_options`` go to the problem's factory (``--set problem.dim=1000`` is short for
@@ -169,6 +174,7 @@ class RunConfig:
     time_budget: float = 0.0
     constraints: str = "penalty"
     weights: dict[str, float] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
     method: str = "pinn"
     log_every: int = 100
     eval_every: int = 500

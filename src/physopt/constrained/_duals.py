@@ -27,6 +27,12 @@ quantity that the dual step ``η = ρ`` stores as ``λ_{t+1}``. Updating first w
 twice. The returned loss is also the value of the Lagrangian at ``(x_t, λ_t)`` and one forward pass
 serves both updates (simultaneous gradient descent–ascent at the cost of plain training).
 
+Optimizers that evaluate the loss several times per step (L-BFGS and other quasi-Newton methods
+with a line search) need the same function of the model at every evaluation of one step: use
+``duals.lagrangian(loss, values)`` (steps 1 only, multipliers held fixed) in the closure and
+``duals.update(values)`` (steps 2–3) once per step. ``step`` is exactly ``lagrangian`` then
+``update`` on the same values.
+
 Under ``torch.distributed`` (initialized, world size > 1) the *detached* constraint values are
 averaged over the ranks before steps 2–3, so every rank holds identical multipliers and penalties;
 the primal term uses each rank's own values (DDP then averages the gradients).
@@ -169,6 +175,9 @@ class Duals:
     def step(self, loss: Tensor, values: Mapping[str, Tensor | Indexed]) -> Tensor:
         """Return the primal loss ``loss + Σ terms`` and update multipliers and penalties.
 
+        The same as :meth:`lagrangian` followed by :meth:`update` on the same values (one forward
+        pass serves both; see the module docstring for the order).
+
         Args:
             loss: the objective, a one-element tensor.
             values: constraint name → values (``h`` or ``g``; any shape, differentiable w.r.t. the
@@ -179,42 +188,79 @@ class Duals:
             ValueError: unknown name, non-finite values, a shape different from the first step's,
                 values that do not fit the multiplier layout, bad indices.
         """
-        if not isinstance(loss, Tensor) or loss.numel() != 1:
-            raise ValueError(
-                f"loss must be a one-element tensor, got {type(loss).__name__} "
-                f"{getattr(loss, 'shape', '')}"
-            )
+        prepared = self._prepare(values)
+        total = self._total(loss, prepared)
+        self._update_all(prepared)
+        return total
+
+    def lagrangian(self, loss: Tensor, values: Mapping[str, Tensor | Indexed]) -> Tensor:
+        """``loss + Σ terms`` with the current multipliers and penalties, *without* updating them.
+
+        For optimizers that evaluate the loss several times per step (quasi-Newton line searches):
+        call :meth:`update` once per step and :meth:`lagrangian` in the closure, so that every
+        evaluation inside one step sees the same function of the model. Multipliers of a
+        constraint seen for the first time start at 0. Raises like :meth:`step`.
+        """
+        return self._total(loss, self._prepare(values))
+
+    def update(self, values: Mapping[str, Tensor | Indexed]) -> None:
+        """One dual update (multipliers, then penalties) from these constraint values.
+
+        Only the detached values are used. Under ``torch.distributed`` they are rank-averaged first.
+        Raises like :meth:`step`.
+        """
+        self._update_all(self._prepare(values))
+
+    def _prepare(
+        self, values: Mapping[str, Tensor | Indexed]
+    ) -> dict[str, tuple[Tensor, Tensor | None]]:
+        """Validate names and layouts; create zero multipliers on first sight."""
         unknown = [k for k in values if k not in self._slots]
         if unknown:
             raise ValueError(
                 f"unknown constraint name(s) {unknown}; declared: {sorted(self._slots)}"
             )
-        total = loss.reshape(())
+        out = {}
         for name, raw in values.items():
-            total = total + self._step_one(name, self._slots[name], raw)
-        self._steps += 1
+            slot = self._slots[name]
+            c, index = (raw.values, raw.index) if isinstance(raw, Indexed) else (raw, None)
+            if not isinstance(c, Tensor):
+                raise ValueError(
+                    f"constraint {name!r}: values must be a tensor, got {type(c).__name__}"
+                )
+            c, index = self._check_layout(name, slot, c, index)
+            if slot.lam is None:
+                lam = torch.zeros(slot.shape, dtype=c.dtype, device=c.device)  # type: ignore[arg-type]
+                slot.lam, slot.dual_state = lam, slot.spec.dual.init_state(lam)
+            out[name] = (c, index)
+        return out
+
+    def _total(self, loss: Tensor, prepared: Mapping[str, tuple[Tensor, Tensor | None]]) -> Tensor:
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
+            raise ValueError(
+                f"loss must be a one-element tensor, got {type(loss).__name__} "
+                f"{getattr(loss, 'shape', '')}"
+            )
+        total = loss.reshape(())
+        for name, (c, index) in prepared.items():
+            slot = self._slots[name]
+            # The primal term uses the multipliers held now; λ is never part of the graph.
+            lam = slot.lam if index is None else slot.lam[index]  # type: ignore[index]
+            term = slot.formulation.primal(slot.spec.kind, c, lam.detach(), slot.rho)  # type: ignore[union-attr]
+            total = total + (term.sum() if slot.spec.reduction == "sum" else term.mean())
         return total
 
-    def _step_one(self, name: str, slot: _Slot, raw: Tensor | Indexed) -> Tensor:
+    def _update_all(self, prepared: Mapping[str, tuple[Tensor, Tensor | None]]) -> None:
+        for name, (c, index) in prepared.items():
+            self._update_one(name, self._slots[name], c, index)
+        self._steps += 1
+
+    def _update_one(self, name: str, slot: _Slot, c: Tensor, index: Tensor | None) -> None:
         spec, form = slot.spec, slot.formulation
-        c, index = (raw.values, raw.index) if isinstance(raw, Indexed) else (raw, None)
-        if not isinstance(c, Tensor):
-            raise ValueError(
-                f"constraint {name!r}: values must be a tensor, got {type(c).__name__}"
-            )
-        c, index = self._check_layout(name, slot, c, index)
-        lam = slot.lam
-        if lam is None:
-            lam = torch.zeros(slot.shape, dtype=c.dtype, device=c.device)  # type: ignore[arg-type]
-            slot.lam, slot.dual_state = lam, spec.dual.init_state(lam)
-        rho = slot.rho
+        lam, rho = slot.lam, slot.rho
+        assert lam is not None  # created by _prepare
 
-        # 1. primal term with the multipliers held before this call (λ is never part of the graph).
-        lam_used = lam if index is None else lam[index]
-        term = form.primal(spec.kind, c, lam_used.detach(), rho)
-        term = term.sum() if spec.reduction == "sum" else term.mean()
-
-        # 2. dual update from this step's (rank-averaged) values.
+        # Multipliers from the (rank-averaged) detached values.
         cd, mask = self._reduced(c.detach(), index, slot)
         if not bool(torch.isfinite(cd).all()):
             raise ValueError(
@@ -231,7 +277,7 @@ class Duals:
             new = new if mask is None else torch.where(mask, new, lam)
         slot.lam = project(new, spec.kind, spec.max_multiplier)
 
-        # 3. penalty update from the violation measure of this step.
+        # Penalty from the violation measure of these values.
         v = form.violation(spec.kind, cd, lam, rho)
         if mask is not None:
             v, cd = v[mask], cd[mask]
@@ -239,7 +285,6 @@ class Duals:
         slot.rho = min(max(slot.rho, 1e-8), slot.updater.rho_max)
         plain = cd.abs() if spec.kind == "eq" else torch.clamp(cd, min=0.0)
         slot.violation = float(plain.max()) if plain.numel() else math.nan
-        return term
 
     def _check_layout(
         self, name: str, slot: _Slot, c: Tensor, index: Tensor | None

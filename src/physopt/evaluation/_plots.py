@@ -56,22 +56,38 @@ def plot_solution(
 
 
 def plot_training(history: Sequence[dict[str, Any]], path: Path) -> Path | None:
-    """Loss terms and error against step and against wall time."""
+    """Loss terms and error against step and against wall time; with constraint roles, the
+    multipliers and penalties per condition, and the max violation of every non-PDE condition."""
     if not history:
         return None
     duals = sorted({k for h in history for k in h if k.startswith("multiplier/")})
-    fig = Figure(figsize=(17 if duals else 13, 4.2))
-    axes = fig.subplots(1, 4 if duals else 3)
+    viol = sorted({k for h in history for k in h if k.startswith("violation/")})
+    n = 3 + bool(duals) + bool(viol)
+    fig = Figure(figsize=(4.3 * n, 4.2))
+    axes = fig.subplots(1, n)
     ax_loss, ax_err, ax_time = axes[:3]
+    if viol:
+        ax_viol = axes[-1]
+        for k in viol:
+            pts = [(h["step"], h[k]) for h in history if h.get(k) is not None and h[k] > 0]
+            if pts:
+                ax_viol.semilogy(*zip(*pts, strict=True), label=k.split("/", 1)[1])
+        ax_viol.set_xlabel("step")
+        ax_viol.set_title("constraint violation (max |r|, training points)")
+        ax_viol.legend(fontsize=8)
+        ax_viol.grid(True, which="both", alpha=0.3)
     if duals:
         ax_dual = axes[3]
-        for k in duals:
-            pts = [(h["step"], h[k]) for h in history if k in h]
-            ax_dual.plot(*zip(*pts, strict=True), label=f"mean {k}")
-            pen = "penalty/" + k.split("/", 1)[1]
-            pts = [(h["step"], h[pen]) for h in history if pen in h]
-            if pts:
-                ax_dual.plot(*zip(*pts, strict=True), ls="--", label=pen)
+        # Pointwise multipliers average out (mean ~ 0), so the scale max |λ| is drawn on a log axis
+        # with the penalty ρ beside it.
+        for i, k in enumerate(duals):
+            name = k.split("/", 1)[1]
+            color = f"C{i}"
+            for key, ls, label in ((f"multiplier_max/{name}", "-", f"max |λ| {name}"),
+                                   (k, ":", f"|mean λ| {name}"), (f"penalty/{name}", "--", f"ρ {name}")):
+                pts = [(h["step"], abs(h[key])) for h in history if h.get(key) is not None and h[key] != 0]
+                if pts:
+                    ax_dual.semilogy(*zip(*pts, strict=True), ls=ls, color=color, label=label)
         ax_dual.set_xlabel("step")
         ax_dual.set_title("multipliers and penalties")
         ax_dual.legend(fontsize=8)

@@ -42,7 +42,10 @@ class Report:
     boundary/initial/data condition on a fixed evaluation sample; ``residual_rms`` covers all
     conditions including the PDE residual. ``multipliers`` holds the final mean multiplier and
     penalty of each constrained condition (``lagrangian``/``alm`` runs); ``trainable`` the final
-    values of the problem's trainable scalars (e.g. an eigenvalue).
+    values of the problem's trainable scalars (e.g. an eigenvalue). ``roles`` is the role of
+    every condition (``penalty``, ``hard``, ``lagrangian``, ``alm``); ``violations`` gives, per
+    non-PDE condition, ``train_max`` / ``train_rms`` (max and RMS residual on the training points
+    at the final model) and ``eval_max`` / ``eval_rms`` (the same on the fixed evaluation sample).
     """
 
     problem: str
@@ -62,6 +65,8 @@ class Report:
     versions: dict[str, str]
     multipliers: dict[str, float] = field(default_factory=dict)
     trainable: dict[str, float] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    violations: dict[str, dict[str, float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
 
@@ -106,6 +111,14 @@ class Report:
         if self.trainable:
             lines += ["", "## Trained scalars", "", "| name | value |", "|---|---|"]
             lines += [f"| {k} | {v:.10g} |" for k, v in self.trainable.items()]
+        if self.violations:
+            lines += ["", "## Constraint violation per condition (max / RMS residual)", "",
+                      "| condition | role | train max | train RMS | eval max | eval RMS |", "|---|---|---|---|---|---|"]
+            lines += [
+                f"| {k} | {self.roles.get(k, '')} | "
+                + " | ".join(num(v.get(c)) for c in ("train_max", "train_rms", "eval_max", "eval_rms")) + " |"
+                for k, v in self.violations.items()
+            ]
         if self.multipliers:
             lines += ["", "## Constraints (final mean multiplier and penalty)", "", "| key | value |", "|---|---|"]
             lines += [f"| {k} | {v:.4e} |" for k, v in self.multipliers.items()]

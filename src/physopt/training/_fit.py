@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import torch
 
+from .. import optim as optim_registry
 from ._objective import Objective
 from ._sampler import Sampler
 
@@ -193,11 +194,24 @@ class Trainer:
             group.setdefault("base_lr", group["lr"])
             group["lr"] = group["base_lr"] * lr / self.phase.lr
         seen: dict[str, Any] = {}
+        # Constraint roles under an optimizer that evaluates the loss several times per step: the
+        # step's one dual update runs at its first evaluation (the accepted point of the previous
+        # step), then the multipliers stay fixed for the line search (see _closure_based).
+        fixed = self.objective.duals is not None and self._closure_based()
+        if fixed and hasattr(self.optimizer, "invalidate"):
+            self.optimizer.invalidate()  # the multipliers change below: cached loss/gradient are stale
+        pending = [fixed]
 
         def closure() -> torch.Tensor:
             self.optimizer.zero_grad(set_to_none=True)
             terms, residuals = self.objective.terms(self.model, batch, self.params)
-            loss = self.objective.loss(terms, residuals)
+            if fixed:
+                if pending[0]:
+                    self.objective.update_duals(residuals)
+                    pending[0] = False
+                loss = self.objective.lagrangian(terms, residuals)
+            else:
+                loss = self.objective.loss(terms, residuals)
             if torch.isfinite(loss):
                 loss.backward()
             seen["terms"], seen["loss"] = terms, loss
@@ -214,6 +228,22 @@ class Trainer:
             if not torch.isfinite(p).all():
                 raise DivergedError(self.step, f"parameter {name!r}")
         return {"loss": loss, **{f"loss/{k}": v for k, v in terms.items()}, **self.objective.stats()}
+
+    def _closure_based(self) -> bool:
+        """Whether the current optimizer may evaluate the closure several times in one step.
+
+        With constraint roles such optimizers get the method of multipliers: at the first
+        evaluation of step t (at x_t, the point the previous step accepted) the multipliers are
+        updated once from the residuals there, λ_t = Π(λ_{t-1} + η h(x_t)); every evaluation of
+        the step (line search) then uses the Lagrangian with λ_t fixed. This costs no extra
+        evaluation: the quasi-Newton optimizers re-evaluate at x_t anyway because the objective
+        changed. First-order optimizers (one evaluation per step) keep the simultaneous update of
+        :meth:`physopt.constrained.Duals.step`: the step uses λ_t and λ_{t+1} comes from h(x_t).
+        """
+        try:
+            return optim_registry.spec(self.phase.optimizer).needs_closure
+        except ValueError:  # not a registry name: a custom factory
+            return isinstance(self.optimizer, torch.optim.LBFGS) or hasattr(self.optimizer, "invalidate")
 
     def _record(self, values: dict[str, float], *, evaluate: bool) -> None:
         record: dict[str, Any] = {"step": self.step, "optimizer": self.phase.optimizer, **values}

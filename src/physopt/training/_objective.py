@@ -56,8 +56,10 @@ class Objective:
     """Loss terms of the trained conditions and, for constraint roles, the multipliers.
 
     :meth:`terms` evaluates residuals; :meth:`loss` combines them. With constraint roles the
-    combination also performs one dual update, so it must run once per optimizer step (the
-    trainer enforces first-order optimizers for such runs).
+    combination also performs one dual update, so it must run once per optimizer step; for
+    optimizers that evaluate the loss several times per step, :meth:`lagrangian` combines with
+    the multipliers held fixed and :meth:`update_duals` performs the step's one dual update
+    (see :class:`physopt.training.Trainer` for when it runs).
     """
 
     def __init__(self, problem: Problem, roles: Mapping[str, Role], *, causal: Causal | None = None) -> None:
@@ -71,6 +73,8 @@ class Objective:
         # Causal weighting (if given) replaces the plain mean square of interior residuals.
         self.causal = causal
         self.duals: Duals | None = None
+        # max |r| of each trained non-PDE condition at the last evaluation (for the history).
+        self.violations: dict[str, torch.Tensor] = {}
         if self.constrained:
             self.duals = Duals(
                 {
@@ -106,6 +110,8 @@ class Objective:
                 squares[name] = (r**2).mean()
             if name in self.constrained:
                 residuals[name] = r
+            if cond.kind != "interior":
+                self.violations[name] = r.detach().abs().max()
         if deferred:
             squares.update({k: self.causal.weighted(r, batch[k]["x"]) for k, r in deferred.items()})  # type: ignore[union-attr]
             squares = {k: squares[k] for k in self.trained if k in squares}
@@ -113,27 +119,52 @@ class Objective:
 
     def loss(self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Weighted penalty terms, plus the constraint terms (which also updates the duals)."""
-        penalty = [self.roles[k].weight * v for k, v in squares.items() if k not in self.constrained]
-        total = torch.stack(penalty).sum() if penalty else next(iter(squares.values())) * 0
-        if self.duals is None:
-            return total
-        if not all(bool(torch.isfinite(r).all()) for r in residuals.values()) or not torch.isfinite(total):
-            return total + sum(r.sum() for r in residuals.values())  # non-finite: the trainer reports it
-        return self.duals.step(total, residuals)
+        return self._combine(squares, residuals, update=True)
 
     def end_step(self) -> None:
         """Called once after each optimizer step (advances the causal ε schedule)."""
         if self.causal is not None:
             self.causal.after_step()
 
+    def lagrangian(
+        self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]
+    ) -> torch.Tensor:
+        """The same loss as :meth:`loss` with the current multipliers, without a dual update.
+
+        For closure-based optimizers: every evaluation inside one optimizer step must see the same
+        function of the model, so the multipliers are held fixed here and :meth:`update_duals`
+        runs once per step.
+        """
+        return self._combine(squares, residuals, update=False)
+
+    def _combine(
+        self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor], *, update: bool
+    ) -> torch.Tensor:
+        penalty = [self.roles[k].weight * v for k, v in squares.items() if k not in self.constrained]
+        total = torch.stack(penalty).sum() if penalty else next(iter(squares.values())) * 0
+        if self.duals is None:
+            return total
+        if not all(bool(torch.isfinite(r).all()) for r in residuals.values()) or not torch.isfinite(total):
+            return total + sum(r.sum() for r in residuals.values())  # non-finite: the trainer reports it
+        return self.duals.step(total, residuals) if update else self.duals.lagrangian(total, residuals)
+
+    def update_duals(self, residuals: Mapping[str, torch.Tensor]) -> None:
+        """One dual update from these constraint residuals (skipped if any is non-finite: the
+        trainer then stops the run and names the term)."""
+        if self.duals is None or not all(bool(torch.isfinite(r).all()) for r in residuals.values()):
+            return
+        self.duals.update(residuals)
+
     def stats(self) -> dict[str, float]:
         """Multiplier, penalty and violation of each constraint (and causal weights) as flat floats."""
         causal = {} if self.causal is None else self.causal.stats()
+        # Max |r| of each trained non-PDE condition on its training points at the last evaluation.
+        out = {**causal, **{f"violation/{k}": float(v) for k, v in self.violations.items()}}
         if self.duals is None:
-            return causal
-        out = dict(causal)
+            return out
         for name, st in self.duals.stats().items():
             out[f"multiplier/{name}"] = st["multiplier"]
+            out[f"multiplier_max/{name}"] = st["multiplier_max"]
             out[f"penalty/{name}"] = st["penalty"]
         return out
 
