@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--time-budget", type=float, help="seconds of training per run (0: none; default: see docs/bench.md)")
     b.add_argument("--steps", type=int, help="steps per run (default: the problem's own)")
     b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
+    b.add_argument("--threads", type=int, help="torch threads per run (default: cores // jobs)")
     b.add_argument("--out", default="bench", help="output directory (default bench/)")
     b.add_argument("--peers", help="JSON file of peer-library results to show beside ours")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every run")
@@ -142,7 +143,7 @@ def _bench(args: argparse.Namespace, progress, command: str) -> int:
     res = run_grid(
         problems=split(args.problems), optimizers=split(args.optimizers), constraints=split(args.constraints),
         seeds=args.seeds, steps=args.steps, time_budget=budget, overrides=args.set,
-        jobs=args.jobs, out=args.out, peers=args.peers, note=args.note, progress=progress,
+        jobs=args.jobs, threads=args.threads, out=args.out, peers=args.peers, note=args.note, progress=progress,
         command=command,
     )
     counts = ", ".join(f"{n} {k}" for k, n in sorted(res.counts().items()))
