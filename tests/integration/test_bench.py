@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from physopt.bench import Block, GridSettings, render_html, render_markdown, run_grid
+from physopt.bench import Block, GridSettings, rebuild, render_html, render_markdown, run_grid
 from physopt.bench._grid import expand
 from physopt.bench._results import aggregate
 from physopt.bench._runner import cell_state, check_stale
@@ -114,6 +114,16 @@ def test_all_na_grid_writes_outputs_without_running(problems, tmp_path):
     md = (tmp_path / "na" / "leaderboard.md").read_text()
     assert "| physopt | adam | hard | n/a |" in md and "2 n/a: " + reason in md
     assert json.loads((tmp_path / "na" / "results.json").read_text())["cells"][1]["status"] == "n/a"
+    # A peer file added afterwards: rebuild rewrites the pages from results.json, running nothing.
+    peers = tmp_path / "peers.json"
+    peers.write_text(json.dumps([{"problem": problems[1], "library": "other", "seed": 0, "rel_l2": 0.25,
+                                  "wall_time_s": 3.0, "steps": 10, "command": "other run"}]))
+    rebuild(tmp_path / "na", peers=peers, command="rebuilt")
+    md = (tmp_path / "na" / "leaderboard.md").read_text()
+    assert "| other | – | – | 2.50e-01 | 2.50e-01 |" in md and "`rebuilt`" in md
+    peers.write_text(json.dumps([{"problem": "x"}]))
+    with pytest.raises(ConfigError, match="record 0 lacks library"):
+        rebuild(tmp_path / "na", peers=peers)
 
 
 def _doc():
@@ -141,6 +151,7 @@ def test_aggregates_and_rendering():
     (row,) = doc["problems"]["p"]["rows"]
     # Only the two scored seeds enter the mean; the sample std of (1e-2, 3e-2) is sqrt(2)·1e-2.
     assert row["scored"] == 2 and row["status"] == {"completed": 1, "time budget": 1, "diverged": 1}
+    # rel=1e-12: the statistics are exact up to float64 rounding of a handful of operations.
     assert row["rel_l2_mean"] == pytest.approx(2e-2, rel=1e-12)
     assert row["rel_l2_std"] == pytest.approx(math.sqrt(2) * 1e-2, rel=1e-12)
     assert row["wall_time_s"] == pytest.approx(10.5) and row["rel_l2_best"] == 1e-2
@@ -171,6 +182,18 @@ def test_cell_state_and_stale_directories(tmp_path, problems):
     (runs / cells[0].key).mkdir(parents=True)
     (runs / cells[0].key / "bench_cell.json").write_text(json.dumps({**cells[0].spec(), "steps": 99}))
     with pytest.raises(ConfigError, match="was run with other settings"):
+        check_stale(cells, runs)
+    # Same spec, but the configuration it resolved to then differs from today's (e.g. changed
+    # problem defaults): also refused, naming the key.
+    from physopt.config import dumps_toml, resolve, to_dict
+
+    (runs / cells[0].key / "bench_cell.json").write_text(json.dumps(cells[0].spec()))
+    flags = {"optim.name": "adam", "constraints": "penalty", "steps": 4, "seed": 0}
+    cfg = to_dict(resolve(problems[0], flags=flags, overrides=["threads=1", *TINY]))
+    (runs / cells[0].key / "config.toml").write_text(dumps_toml(cfg))
+    check_stale(cells, runs)  # identical: accepted
+    (runs / cells[0].key / "config.toml").write_text(dumps_toml({**cfg, "model": {**cfg["model"], "width": 5}}))
+    with pytest.raises(ConfigError, match="differs from the current settings in model"):
         check_stale(cells, runs)
 
 

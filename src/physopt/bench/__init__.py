@@ -3,10 +3,11 @@
 :func:`run_grid` runs problems × optimizers × constraint formulations × seeds, one ``physopt
 solve`` subprocess per cell, resumable, and writes ``results.json``, ``leaderboard.md``,
 ``leaderboard.html`` and plots. :func:`render_markdown` / :func:`render_html` rebuild the
-leaderboard from a ``results.json`` document. See docs/bench.md.
+leaderboard from a ``results.json`` document; :func:`rebuild` rewrites an output directory's
+pages (e.g. with a new peers file) without running anything. See docs/bench.md.
 """
 
-from ._bench import BenchResult, run_grid
+from ._bench import BenchResult, rebuild, run_grid
 from ._grid import DEFAULT_GRID, DEFAULT_TIME_BUDGET, Block, Cell, GridSettings
 from ._html import render_html
 from ._leaderboard import render_markdown
@@ -20,6 +21,7 @@ __all__ = [
     "Cell",
     "GridSettings",
     "load_peers",
+    "rebuild",
     "render_html",
     "render_markdown",
     "run_grid",

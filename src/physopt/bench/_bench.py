@@ -18,7 +18,7 @@ from ._leaderboard import render_markdown
 from ._results import aggregate, cell_record, load_peers, peer_groups
 from ._runner import check_stale, run_cells
 
-__all__ = ["BenchResult", "run_grid"]
+__all__ = ["BenchResult", "rebuild", "run_grid"]
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,6 @@ def run_grid(
                                              on_cell=on_cell)
     records = [cell_record(c, runs, outcome[c.key], reason.get(c.key, "")) for c in cells]
     rows = aggregate(records)
-    prows = peer_groups(peer_records)
     doc = {
         "command": command or "physopt.bench.run_grid(...)",
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -143,14 +142,43 @@ def run_grid(
                      "jobs": jobs},
         "versions": versions(),
         "problems": {
-            name: {**info[name], "rows": [r for r in rows if r["problem"] == name],
-                   "peers": [r for r in prows if r["problem"] == name],
-                   "peer_records": [r for r in peer_records if r["problem"] == name]}
+            name: {**info[name], "rows": [r for r in rows if r["problem"] == name]}
             for name in dict.fromkeys(c.problem for c in cells)
         },
         "cells": records,
     }
+    _attach_peers(doc, peer_records)
+    _write_outputs(doc, out_dir)
+    return BenchResult(out=out_dir, document=doc, outcome=outcome, interrupted=interrupted)
+
+
+def _attach_peers(doc: dict[str, Any], peer_records: Sequence[dict[str, Any]]) -> None:
+    prows = peer_groups(peer_records)
+    for name, problem in doc["problems"].items():
+        problem["peers"] = [r for r in prows if r["problem"] == name]
+        problem["peer_records"] = [r for r in peer_records if r["problem"] == name]
+
+
+def _write_outputs(doc: dict[str, Any], out_dir: Path) -> None:
     _write(out_dir / "results.json", json.dumps(doc, indent=1) + "\n")
     _write(out_dir / "leaderboard.md", render_markdown(doc))
     _write(out_dir / "leaderboard.html", render_html(doc, out_dir / "plots"))
-    return BenchResult(out=out_dir, document=doc, outcome=outcome, interrupted=interrupted)
+
+
+def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | None = None) -> dict[str, Any]:
+    """Rewrite ``out``'s leaderboard from its ``results.json`` without running or checking any
+    cell: with ``peers``, the peer rows are replaced by that file's; ``command`` replaces the
+    recorded command line (say how the page was made). Returns the new document."""
+    from ..config import ConfigError
+
+    path = Path(out) / "results.json"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read {path}: {err}") from None
+    if peers is not None:
+        _attach_peers(doc, load_peers(peers))
+    if command is not None:
+        doc["command"] = command
+    _write_outputs(doc, Path(out))
+    return doc

@@ -53,8 +53,22 @@ def cell_state(directory: Path) -> str:
     return "new"
 
 
+def _config_changes(cell: Cell, directory: Path) -> list[str]:
+    """Keys whose value in the cell's ``config.toml`` differs from what the cell would run now
+    (e.g. the problem's defaults changed since): resuming or keeping it would mix settings."""
+    from ..config import from_dict, read_toml, resolve, to_dict
+
+    s = cell.settings
+    flags = {"optim.name": cell.optimizer, "constraints": cell.constraints, "steps": s.steps,
+             "time_budget": s.time_budget, "seed": cell.seed}
+    now = to_dict(resolve(cell.problem, flags=flags, overrides=[f"threads={s.threads}", *s.overrides]))
+    then = to_dict(from_dict(read_toml(directory / "config.toml")))
+    # `problem` is stored resolved (a user file's absolute path), so it is compared via the cell key.
+    return sorted(k for k in now if k != "problem" and now[k] != then.get(k))
+
+
 def check_stale(cells: Sequence[Cell], runs: Path) -> None:
-    """Refuse to mix results: an existing cell directory must have been made for the same spec."""
+    """Refuse to mix results: an existing cell directory must hold the same spec and configuration."""
     from ..config import ConfigError
 
     for cell in cells:
@@ -67,6 +81,10 @@ def check_stale(cells: Sequence[Cell], runs: Path) -> None:
                 stored = None
             if stored != cell.spec():
                 raise ConfigError(f"{d} was run with other settings ({stored}); use a new --out or remove it")
+            changed = _config_changes(cell, d) if (d / "config.toml").is_file() else []
+            if changed:
+                raise ConfigError(f"{d}: its config.toml differs from the current settings in "
+                                  f"{', '.join(changed)} (changed problem defaults?); use a new --out or remove it")
         elif (d / "config.toml").exists():
             raise ConfigError(f"{d} holds a run that physopt bench did not start; use a new --out")
 
