@@ -141,3 +141,15 @@ def test_boundary_residuals_get_the_pde_weights_of_their_time_bin():
     c.loss(torch.tensor([[3.0], [1.0]], dtype=torch.float64), x)  # L = [9, 1]: w = [1, e^-9]
     expected = (1.0 * 1.0 + math.exp(-9.0) * 4.0) / 2
     assert c.weighted(rb, xb).item() == pytest.approx(expected, rel=1e-14)  # rounding only
+
+
+def test_weights_are_held_within_a_step_and_released_after_it():
+    # A line search evaluates several trial points in one step: they must share one objective.
+    c = Causal(epsilon=1.0, bins=2, t0=0.0, t1=1.0)
+    x = torch.tensor([[0.5, 0.1], [0.5, 0.9]], dtype=torch.float64)
+    c.loss(torch.tensor([[2.0], [0.0]], dtype=torch.float64), x)  # w = [1, e^-4]
+    held = c.loss(torch.tensor([[0.0], [1.0]], dtype=torch.float64), x)
+    assert held.item() == pytest.approx(math.exp(-4.0) / 2, rel=1e-14)  # still e^-4 on the late bin
+    c.after_step()
+    fresh = c.loss(torch.tensor([[0.0], [1.0]], dtype=torch.float64), x)  # L_0 = 0: w = [1, 1]
+    assert fresh.item() == pytest.approx(0.5, rel=1e-14)

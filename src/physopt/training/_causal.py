@@ -21,6 +21,14 @@ With ``boundary`` (our extension; the paper's problems have exactly periodic net
 residuals, e.g. a periodicity penalty, get the PDE residual's weight of their time bin too: an
 unweighted boundary term at late times would otherwise keep fitting the not-yet-trained late
 solution. Measured on ``allen-cahn`` in docs/methods.md.
+
+The weights are computed at the first evaluation of each optimizer step and held for the rest of
+the step (:meth:`Causal.after_step` releases them): a line search then sees one consistent
+objective Σ w_i L_i(θ), whose gradient the stop-gradient rule gives exactly. Recomputing them at
+every evaluation makes the objective change between trial points, and SSBroyden's line search
+stopped with "no progress" at its first step (measured on ``allen-cahn``). The trainer invalidates
+quasi-Newton caches every step, since the weights change between steps. For one-evaluation
+optimizers (Adam) both rules are the same.
 """
 
 from __future__ import annotations
@@ -86,7 +94,7 @@ class Causal:
         self.epsilons = [float(e) for e in epsilons] or [float(epsilon)]
         self.threshold = threshold
         self.boundary = boundary
-        self._weights: torch.Tensor | None = None  # of the latest :meth:`loss` (detached)
+        self._weights: torch.Tensor | None = None  # this step's weights (detached); None: not yet computed
         self.level = 0  # index into epsilons (annealing state, checkpointed)
         self.min_weight = 1.0
 
@@ -98,21 +106,22 @@ class Causal:
         """The weighted mean square of ``residual`` ``(n, k)`` at points ``x`` ``(n, d)`` (time last)."""
         squares = (residual**2).sum(dim=1) / residual.shape[1]  # per-point mean over components
         losses, index = bin_losses(squares, x[:, -1], bins=self.bins, t0=self.t0, t1=self.t1)
-        w = causal_weights(losses, self.epsilon)
-        self.min_weight = float(w.min())
-        self._weights = w
-        return (w[index] * squares).mean()
+        if self._weights is None:  # first evaluation of this step: fix the weights for the step
+            self._weights = causal_weights(losses, self.epsilon)
+            self.min_weight = float(self._weights.min())
+        return (self._weights[index] * squares).mean()
 
     def weighted(self, residual: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Mean square of another residual weighted by the latest PDE weights of its time bins."""
         squares = (residual**2).sum(dim=1) / residual.shape[1]
-        if self._weights is None:  # no PDE evaluation yet: plain mean square
+        if self._weights is None:  # no PDE evaluation in this step yet: plain mean square
             return squares.mean()
         _, index = bin_losses(squares, x[:, -1], bins=self.bins, t0=self.t0, t1=self.t1)
         return (self._weights[index] * squares).mean()
 
     def after_step(self) -> None:
-        """Advance the ε schedule once causality has propagated over the whole interval."""
+        """Release the step's weights; advance the ε schedule once causality has propagated."""
+        self._weights = None
         if self.min_weight > self.threshold and self.level + 1 < len(self.epsilons):
             self.level += 1
 

@@ -181,6 +181,8 @@ class Trainer:
     def _one_step(self) -> dict[str, float]:
         self.sampler.adapt(self.step, self._residual)  # RAD/RAR: no-op unless due
         batch = self.sampler.batch(self.step)
+        if self.objective.causal is not None and hasattr(self.optimizer, "invalidate"):
+            self.optimizer.invalidate()  # causal weights change every step: cached loss/gradient are stale
         if self.sampler.drawn_at == self.step and hasattr(self.optimizer, "invalidate"):
             # New points change the objective: quasi-Newton caches of loss/gradient are stale.
             self.optimizer.invalidate()
