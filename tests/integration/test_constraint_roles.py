@@ -36,6 +36,7 @@ def test_roles_per_condition_override_the_global_mode():
     ("overrides", "fields", "match"),
     [(["roles.wall=alm"], {}, "unknown conditions \\['wall'\\]"),
      (["roles.bc=exact"], {}, "'bc': 'exact'"),
+     (["roles.bc=hard-moe"], {}, "'bc': 'hard-moe'"),  # a model choice, not a per-condition role
      (["roles.pde=alm"], {}, "PDE residual"),
      (["roles.bc=hard"], {}, "enforces \\['bc', 'ic'\\] together"),
      (["roles.norm=hard"], {"problem": "quantum-well"}, "\\['norm'\\] hard"),
