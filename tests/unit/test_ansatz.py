@@ -217,3 +217,14 @@ def test_build_wires_the_automatic_ansatz():
     result = physopt.solve(problem, constraints="hard", steps=2, seed=0,
                            overrides=["model.width=8", "model.depth=1", "threads=1"])
     assert result.metrics["constraint_violation"]["bc"] == 0.0  # homogeneous data: d is exactly 0
+
+
+@pytest.mark.parametrize("name", ["kovasznay", "cavity"])
+def test_zoo_problems_without_their_own_ansatz_run_hard(name):
+    assert get(name).ansatz is None
+    result = physopt.solve(name, constraints="hard", steps=1, seed=0,
+                           overrides=["model.width=8", "model.depth=1", "threads=1", "sampler.sizes.pde=50"])
+    violation = result.metrics["constraint_violation"]
+    enforced = ("bc", "bc_p") if name == "kovasznay" else ("bc",)
+    # RMS over boundary samples of data of size O(1): round-off only.
+    assert max(violation[k] for k in enforced) <= ROUND_OFF, violation

@@ -10,7 +10,7 @@ import torch
 
 import physopt
 from physopt.config import ConfigError
-from physopt.models import MLP, MixtureOfExperts, expert_coefficients, slab_points
+from physopt.models import MLP, ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_points
 from physopt.problems import Interval, ops
 
 
@@ -104,6 +104,23 @@ def test_short_training_reduces_the_error():
         opt.step()
     # A halving at least; the failure message shows the measured pair.
     assert error() < 0.5 * before, (before, error())
+
+
+def test_interface_jumps_compare_neighbouring_experts():
+    model = _model(experts=3)
+    cond = ExpertInterfaces(inner_edges=tuple(float(e) for e in model.edges[1:-1]), axis=0)
+    x = cond.sample(Interval(0.0, 1.0), 50, generator=torch.Generator().manual_seed(2), dtype=torch.float64)["x"]
+    edges = model.edges[1:-1]
+    assert bool(((x - edges).abs().min(dim=1).values == 0).all())  # every point sits on an inner edge
+    jump = cond.residual(model, {"x": x}, {})
+    left = (x - edges).abs().argmin(dim=1)
+    xr = x.clone().requires_grad_(True)
+    ul, ur = model(xr, left), model(xr, left + 1)
+    dl = torch.autograd.grad(ul.sum(), xr)[0]
+    dr = torch.autograd.grad(ur.sum(), xr)[0]
+    # The same expressions in a differently stacked batch: equal up to round-off of O(1e3) values.
+    torch.testing.assert_close(jump, torch.cat([ul - ur, dl - dr], dim=1).detach(), rtol=1e-12, atol=1e-10)
+    assert float(jump[:, 0].detach().abs().max()) > 1e-6  # untrained experts do disagree at their edges
 
 
 def test_cli_mode_builds_and_rejects_nonlinear_pdes():

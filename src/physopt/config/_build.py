@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from .. import optim as optim_pkg
-from ..models import MLP, HardConstraint, MixtureOfExperts, slab_points
+from ..models import MLP, ExpertInterfaces, HardConstraint, MixtureOfExperts, slab_edges, slab_points
 from ..problems import Problem, Residual, SpaceTime, available, build_ansatz, get
 from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
 from ._schema import ConfigError, RunConfig
@@ -286,6 +286,15 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
             raise ConfigError(str(err)) from None
         sizes = {"pde": sizes.get("pde", trained.sizes["pde"])}
         roles = {"pde": Role("penalty", float(cfg.weights.get("pde", 1.0)))}
+    if moe and cfg.moe.experts > 1:  # continuity across the experts' slab edges, as a penalty
+        try:
+            inner = slab_edges(problem.domain.bounds, experts=cfg.moe.experts, axis=cfg.moe.axis)[1:-1]
+        except ValueError as err:
+            raise ConfigError(f"moe: {err}") from None
+        iface = ExpertInterfaces(inner_edges=tuple(inner), axis=cfg.moe.axis)
+        trained = dataclasses.replace(trained, conditions={**trained.conditions, "interface": iface})
+        roles["interface"] = Role("penalty", 1.0)
+        sizes.setdefault("interface", 200)
     sampler_gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=gen)))
     try:
         sampler = Sampler(trained, sizes=sizes, generator=sampler_gen,

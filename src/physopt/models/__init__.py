@@ -2,6 +2,14 @@
 
 from ._hard import HardConstraint
 from ._mlp import MLP
-from ._moe import MixtureOfExperts, expert_coefficients, slab_points
+from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
 
-__all__ = ["MLP", "HardConstraint", "MixtureOfExperts", "expert_coefficients", "slab_points"]
+__all__ = [
+    "MLP",
+    "ExpertInterfaces",
+    "HardConstraint",
+    "MixtureOfExperts",
+    "expert_coefficients",
+    "slab_edges",
+    "slab_points",
+]
