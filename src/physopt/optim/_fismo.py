@@ -234,10 +234,14 @@ class FISMO(MatrixOptimizer):
         inputs = []
         for p, g in zip(params, grads, strict=True):
             state = self._init_state(p, group)
-            whitened = self._whiten(state, g, group)
-            buf = as_matrix(state["momentum_buffer"])
-            u = ema_momentum(whitened, buf, beta=group["momentum"], nesterov=group["nesterov"])
-            inputs.append(u)
+            # momentum in the parameter's own shape: a reshaped view of a channels-last buffer
+            # would be a copy, and the in-place EMA would be lost
+            whitened = self._whiten(state, g, group).reshape(p.shape)
+            u = ema_momentum(
+                whitened, state["momentum_buffer"], beta=group["momentum"],
+                nesterov=group["nesterov"],
+            )
+            inputs.append(as_matrix(u))
         ortho = orthogonalize(
             inputs,
             steps=group["ns_steps"],
@@ -251,8 +255,8 @@ class FISMO(MatrixOptimizer):
             state = self.state[p]
             left, right = state.get("left_root"), state.get("right_root")
             if left is not None or right is not None:
-                o = _right(_left(left, o.to(left.dtype if left is not None else right.dtype)),
-                           right).to(p.dtype)
+                wide = o.to(wide_dtype(p.dtype))
+                o = _right(_left(left, wide), right).to(p.dtype)
             muon_update(
                 p, o, lr=group["lr"], weight_decay=group["weight_decay"], adjust_lr=group["adjust_lr"]
             )
