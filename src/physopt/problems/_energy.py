@@ -56,10 +56,11 @@ class Energy(Condition):
         if isinstance(domain, SpaceTime):
             raise ValueError("Energy is a functional over a spatial domain, got a space-time domain")
         x = domain.sample_interior(n, generator=generator, dtype=dtype)
-        # The volume rides along (a 0-d tensor) so the loss estimates the integral; a Sobol stand-in
-        # domain keeps the real domain's measure.
-        volume = getattr(domain, "domain", domain).measure
-        return {"x": x, "volume": torch.tensor(float(volume), dtype=dtype)}
+        # The volume rides along so the loss estimates the integral, one copy per point so that
+        # slicing a batch by points (a warm-up prefix) keeps it; a Sobol stand-in domain keeps the
+        # real domain's measure.
+        volume = float(getattr(domain, "domain", domain).measure)
+        return {"x": x, "volume": torch.full((x.shape[0], 1), volume, dtype=dtype)}
 
     def _flux_norm(self, g: torch.Tensor) -> torch.Tensor:
         s = (g * g).sum(dim=1, keepdim=True)
@@ -70,7 +71,7 @@ class Energy(Condition):
         x = batch["x"].detach().requires_grad_(True)
         u = model(x)[:, :1]
         density = self._flux_norm(grad(u, x)) / self.p - _value(self.source, x.detach()) * u
-        return batch["volume"] * density.mean()
+        return (batch["volume"] * density).mean()
 
     def residual(self, model, batch, params):  # type: ignore[override]
         x = batch["x"].detach().requires_grad_(True)
