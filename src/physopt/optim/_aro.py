@@ -9,8 +9,15 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from ._base import ADJUST_LR_MODES, AdjustLR, MatrixOptimizer, as_matrix, check_momentum_group
-from ._base import ema_momentum, wide_dtype
+from ._base import (
+    ADJUST_LR_MODES,
+    AdjustLR,
+    MatrixOptimizer,
+    as_matrix,
+    check_momentum_group,
+    ema_momentum,
+    wide_dtype,
+)
 from ._validation import check_range
 
 __all__ = [

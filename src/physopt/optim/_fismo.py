@@ -132,8 +132,14 @@ class FISMO(MatrixOptimizer):
     """
 
     algorithm = "fismo"
-    _wide_state_keys = ("left_factor", "right_factor", "left_inv", "left_root", "right_inv",
-                        "right_root")
+    _wide_state_keys = (
+        "left_factor",
+        "right_factor",
+        "left_inv",
+        "left_root",
+        "right_inv",
+        "right_root",
+    )
 
     def __init__(
         self,
@@ -209,7 +215,7 @@ class FISMO(MatrixOptimizer):
         as a ``(rows, cols)`` matrix — ``grad`` itself while no root exists (the Muon case)."""
         state["step"] += 1
         refresh = state["step"] % group["precondition_frequency"] == 0
-        kw = dict(decay=group["factor_decay"], damping=group["damping"])
+        kw = {"decay": group["factor_decay"], "damping": group["damping"]}
         g = as_matrix(grad)
         if "left_factor" in state or "right_factor" in state:
             gw = g.to(state.get("left_factor", state.get("right_factor")).dtype)
@@ -238,7 +244,9 @@ class FISMO(MatrixOptimizer):
             # would be a copy, and the in-place EMA would be lost
             whitened = self._whiten(state, g, group).reshape(p.shape)
             u = ema_momentum(
-                whitened, state["momentum_buffer"], beta=group["momentum"],
+                whitened,
+                state["momentum_buffer"],
+                beta=group["momentum"],
                 nesterov=group["nesterov"],
             )
             inputs.append(as_matrix(u))
@@ -258,5 +266,9 @@ class FISMO(MatrixOptimizer):
                 wide = o.to(wide_dtype(p.dtype))
                 o = _right(_left(left, wide), right).to(p.dtype)
             muon_update(
-                p, o, lr=group["lr"], weight_decay=group["weight_decay"], adjust_lr=group["adjust_lr"]
+                p,
+                o,
+                lr=group["lr"],
+                weight_decay=group["weight_decay"],
+                adjust_lr=group["adjust_lr"],
             )

@@ -104,8 +104,9 @@ def test_qr_rotation_sign_convention_and_rank_deficient_input():
     r = q.T @ c
     assert (r.diagonal() >= 0).all()
     torch.testing.assert_close(q, _gram_schmidt(c), rtol=0, atol=1e-12)  # well-conditioned c
-    low = torch.randn(6, 1, generator=g, dtype=torch.float64) @ torch.randn(1, 6, generator=g,
-                                                                            dtype=torch.float64)
+    low = torch.randn(6, 1, generator=g, dtype=torch.float64) @ torch.randn(
+        1, 6, generator=g, dtype=torch.float64
+    )
     q = qr_rotation(low)  # rank 1: still an orthogonal matrix
     torch.testing.assert_close(q.T @ q, torch.eye(6, dtype=torch.float64), rtol=0, atol=1e-12)
 
@@ -114,8 +115,11 @@ def test_qr_rotation_sign_convention_and_rank_deficient_input():
 def test_identity_rotation_is_the_base_rule(base):
     """rotate=False (R ≡ I): the step is momentum followed by the base map, nothing else."""
     params0, grads = _problem()
-    fns = {"sinkhorn": _sinkhorn_ref, "sign": torch.sign,
-           "row_norm": lambda x: torch.stack([r * math.sqrt(x.shape[1]) / r.norm() for r in x])}
+    fns = {
+        "sinkhorn": _sinkhorn_ref,
+        "sign": torch.sign,
+        "row_norm": lambda x: torch.stack([r * math.sqrt(x.shape[1]) / r.norm() for r in x]),
+    }
     ref = []
     for w, gs in zip(params0, zip(*grads, strict=True), strict=True):
         w, m = w.clone(), torch.zeros_like(w)
@@ -227,8 +231,11 @@ def test_param_groups_float32():
     a, b = nn.Parameter(torch.randn(6, 5)), nn.Parameter(torch.randn(5, 6))
     bias = nn.Parameter(torch.randn(6))
     opt = po.ARO(
-        [{"params": [a]}, {"params": [b], "base": "sign", "rotate": False},
-         {"params": [bias], "algorithm": "adamw", "lr": 1e-3}],
+        [
+            {"params": [a]},
+            {"params": [b], "base": "sign", "rotate": False},
+            {"params": [bias], "algorithm": "adamw", "lr": 1e-3},
+        ],
         lr=0.02,
     )
     for _ in range(3):

@@ -39,7 +39,9 @@ def _run(opt_cls, params0, grads_seq, **kw):
 def _factor_ref(factor, stat, decay, damping):
     d = factor.shape[0]
     s_hat = d * stat / torch.trace(stat)
-    mixed = decay * factor + (1 - decay) * (s_hat + damping * torch.trace(factor) / d * torch.eye(d))
+    mixed = decay * factor + (1 - decay) * (
+        s_hat + damping * torch.trace(factor) / d * torch.eye(d)
+    )
     mixed = d * mixed / torch.trace(mixed)
     return (mixed + mixed.T) / 2
 
@@ -70,8 +72,15 @@ def test_matches_transcribed_update_rule_float64():
             w = w * (1 - lr * wd) - lr * math.sqrt(max(1, rows / cols)) * o.reshape(w.shape)
         ref.append(w)
     ours, _ = _run(
-        po.FISMO, params0, grads, lr=lr, momentum=beta, weight_decay=wd, factor_decay=gamma,
-        damping=mu, ns_dtype=None,
+        po.FISMO,
+        params0,
+        grads,
+        lr=lr,
+        momentum=beta,
+        weight_decay=wd,
+        factor_decay=gamma,
+        damping=mu,
+        ns_dtype=None,
     )
     for a, b in zip(ours, ref, strict=True):
         # 1e-10: same float64 maths, but eigh-based powers vs our cached inverse/roots and a
@@ -87,8 +96,9 @@ def test_identity_factors_reproduce_muon_bit_for_bit(dtype):
     params0 = [p.to(dtype) for p in params0]
     grads = [[g.to(dtype) for g in gs] for gs in grads]
     muon, _ = _run(po.Muon, params0, grads, lr=0.03, weight_decay=0.1)
-    never, _ = _run(po.FISMO, params0, grads, lr=0.03, weight_decay=0.1,
-                    precondition_frequency=10**9)
+    never, _ = _run(
+        po.FISMO, params0, grads, lr=0.03, weight_decay=0.1, precondition_frequency=10**9
+    )
     off, opt = _run(po.FISMO, params0, grads, lr=0.03, weight_decay=0.1, max_precond_dim=0)
     for a, b, c in zip(muon, never, off, strict=True):
         assert torch.equal(a, b) and torch.equal(a, c)
@@ -120,7 +130,9 @@ def test_factor_update_is_trace_normalised_symmetric_and_positive_definite():
     eye = torch.eye(4, dtype=torch.float64)
     torch.testing.assert_close(
         fisher_factor_update(eye, torch.zeros(4, 4, dtype=torch.float64), decay=0.9, damping=0.1),
-        eye, rtol=0, atol=1e-15,  # exact arithmetic up to one rounding of the trace rescale
+        eye,
+        rtol=0,
+        atol=1e-15,  # exact arithmetic up to one rounding of the trace rescale
     )
 
 
@@ -179,8 +191,11 @@ def test_param_groups_and_float32_state():
     a, b = nn.Parameter(torch.randn(6, 5)), nn.Parameter(torch.randn(5, 6))
     bias = nn.Parameter(torch.randn(6))
     opt = po.FISMO(
-        [{"params": [a]}, {"params": [b], "damping": 0.5, "lr": 0.0},
-         {"params": [bias], "algorithm": "adamw", "lr": 1e-3}],
+        [
+            {"params": [a]},
+            {"params": [b], "damping": 0.5, "lr": 0.0},
+            {"params": [bias], "algorithm": "adamw", "lr": 1e-3},
+        ],
         lr=0.02,
     )
     b0 = b.detach().clone()
