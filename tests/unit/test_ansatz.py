@@ -189,6 +189,10 @@ def test_distance_ansatz_on_a_polygon():
     assert max(_violation(spacetime, ansatz).values()) <= ROUND_OFF
     with pytest.raises(ValueError, match="does not vanish"):
         distance_ansatz(problem, distance=lambda x: 1 + x[:, :1])
+    own = distance_ansatz(spacetime, distance=_triangle_distance, lift=lambda x: x[:, :1] + x[:, 2:3])
+    assert max(_violation(spacetime, own).values()) <= ROUND_OFF
+    x = spacetime.domain.sample_interior(50, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    torch.testing.assert_close(own.distance(x), _triangle_distance(x) * x[:, 2:3])  # τ = t on [0, 1]
 
 
 def test_hard_training_with_automatic_ansatz_learns():

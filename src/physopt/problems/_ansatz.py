@@ -375,20 +375,17 @@ def distance_ansatz(
             if worst > 1e-10:
                 raise ValueError(f"distance does not vanish on condition {k!r}: max |d| = {worst:.3g} on its points")
     factors, spatial, time = _factors(problem.domain, distance)
-    if lift is not None:
-        return Ansatz(lift=lift, distance=lambda x: _distance(factors, _all_faces(factors, time, names, problem), x),
-                      enforces=names)
+    if lift is not None:  # the user's lift: d = (their distance if Dirichlet is enforced) · (τ if Initial is)
+        with_d = any(isinstance(problem.conditions[k], Dirichlet) for k in names)
+        with_t = time is not None and any(isinstance(problem.conditions[k], Initial) for k in names)
+
+        def product(x: torch.Tensor) -> torch.Tensor:
+            d = factors[0].distance(x, [0]) if with_d else torch.ones_like(x[:, :1])
+            return d * factors[time].distance(x, [0]) if with_t else d  # type: ignore[index]
+
+        return Ansatz(lift=lift, distance=product, enforces=names)
     dirichlet = [problem.conditions[k] for k in names if isinstance(problem.conditions[k], Dirichlet)]
     if len({repr(c.value) for c in dirichlet}) > 1:
         raise ValueError(f"conditions {list(names)} have different Dirichlet data on one implicit boundary; give lift=")
     return _make(factors, _components(problem, factors, spatial, time, names), names)
 
-
-def _all_faces(factors: list[Factor], time: int | None, names: Sequence[str], problem: Problem) -> _Component:
-    faces: list[tuple[Face, float | None, Fn]] = []
-    dummy = _data(0.0, 0)
-    if any(isinstance(problem.conditions[k], Dirichlet) for k in names):
-        faces.append(((0, 0), *dummy))
-    if time is not None and any(isinstance(problem.conditions[k], Initial) for k in names):
-        faces.append(((time, 0), *dummy))
-    return _Component(tuple(faces))
