@@ -388,4 +388,3 @@ def distance_ansatz(
     if len({repr(c.value) for c in dirichlet}) > 1:
         raise ValueError(f"conditions {list(names)} have different Dirichlet data on one implicit boundary; give lift=")
     return _make(factors, _components(problem, factors, spatial, time, names), names)
-
