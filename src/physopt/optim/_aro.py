@@ -242,9 +242,8 @@ class ARO(MatrixOptimizer):
             dtype = wide_dtype(p.dtype)
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                if group["rotate"]:
-                    short = min(rows, cols)
-                    state["rotation"] = torch.eye(short, dtype=dtype, device=p.device)
+            if group["rotate"] and "rotation" not in state:  # also if rotate was switched on
+                state["rotation"] = torch.eye(min(rows, cols), dtype=dtype, device=p.device)
             tol = group["null_tol"]
             tol = math.sqrt(torch.finfo(dtype).eps) if tol is None else tol
             base = _base_fn(group["base"], iters=group["sinkhorn_iters"], tol=tol)
