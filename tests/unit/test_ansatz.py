@@ -57,7 +57,7 @@ def _violation(problem: Problem, ansatz, n: int = 400) -> dict[str, float]:
     out = {}
     for k in ansatz.enforces:
         batch = problem.conditions[k].sample(problem.domain, n, generator=gen, dtype=torch.float64)
-        out[k] = float(problem.conditions[k].residual(model, batch, {}).abs().max())
+        out[k] = float(problem.conditions[k].residual(model, batch, {}).detach().abs().max())
     return out
 
 
@@ -153,13 +153,14 @@ def test_reproduces_hand_made_ansatz(name):
     torch.testing.assert_close(auto.lift(x), problem.ansatz.lift(x), rtol=0, atol=0)
 
 
-def test_leaves_periodic_and_first_order_initial_to_the_loss():
+def test_leaves_periodic_and_a_lone_velocity_condition_to_the_loss():
     domain = Interval(0.0, 1.0) * TimeInterval(0.0, 1.0)
-    problem = _problem(domain, {"bc": Periodic(axis=0), "ic": Initial(lambda x: torch.sin(2 * math.pi * x[:, :1])),
-                                "ic_t": Initial(0.0, order=1)})
+    problem = _problem(domain, {"bc": Periodic(axis=0), "ic": Initial(lambda x: torch.sin(2 * math.pi * x[:, :1]))})
     ansatz = build_ansatz(problem)
     assert ansatz.enforces == ("ic",)
     assert _violation(problem, ansatz)["ic"] <= ROUND_OFF
+    lone = _problem(domain, {"bc": Dirichlet(0.0), "ic_t": Initial(0.0, order=1)})
+    assert build_ansatz(lone).enforces == ("bc",)
 
 
 def test_errors_name_the_reason():
@@ -232,3 +233,28 @@ def test_zoo_problems_without_their_own_ansatz_run_hard(name):
     enforced = ("bc", "bc_p") if name == "kovasznay" else ("bc",)
     # RMS over boundary samples of data of size O(1): round-off only.
     assert max(violation[k] for k in enforced) <= ROUND_OFF, violation
+
+
+@pytest.mark.parametrize("velocity", [0.0, 0.7])
+def test_initial_velocity_is_enforced_with_the_initial_value(velocity):
+    # Compatible data: walls g = sin(x) + v t + 0.3 t², so g(x, 0) = u0 and g_t(x, 0) = v on the walls.
+    domain = Interval(0.0, 2.0) * TimeInterval(0.0, 1.0)
+    problem = _problem(domain, {
+        "bc": Dirichlet(lambda x: torch.sin(x[:, :1]) + velocity * x[:, 1:2] + 0.3 * x[:, 1:2] ** 2),
+        "ic": Initial(lambda x: torch.sin(x[:, :1])),
+        "ic_t": Initial(velocity, order=1),
+    })
+    ansatz = build_ansatz(problem)
+    assert ansatz.enforces == ("bc", "ic", "ic_t")
+    worst = _violation(problem, ansatz)
+    assert max(worst.values()) <= ROUND_OFF, worst
+
+
+def test_wave_automatic_ansatz_matches_its_hand_made_one():
+    problem = get("wave")
+    auto = build_ansatz(problem)
+    assert auto.enforces == problem.ansatz.enforces
+    x = problem.domain.sample_interior(300, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    # Same formulas, different operation order: a few ulps.
+    torch.testing.assert_close(auto.distance(x), problem.ansatz.distance(x), rtol=1e-13, atol=1e-15)
+    torch.testing.assert_close(auto.lift(x), problem.ansatz.lift(x), rtol=1e-13, atol=1e-15)

@@ -6,12 +6,14 @@ initial face ``t = t0`` of a :class:`TimeInterval`. Each factor ``f`` with const
 
 * a distance factor ``d_f`` that vanishes exactly on those faces and nowhere else in the domain:
   ``4ξ(1 - ξ)`` (both faces of an axis, ``ξ = (x - a)/(b - a)``), ``ξ`` or ``1 - ξ`` (one face),
-  ``1 - s²`` (sphere, ``s = ‖x - c‖/r``), ``τ = (t - t0)/(t1 - t0)`` (initial face), the user's ``d``;
+  ``1 - s²`` (sphere, ``s = ‖x - c‖/r``), ``τ = (t - t0)/(t1 - t0)`` (initial face; ``τ²`` with an
+  initial velocity), the user's ``d``;
   ``d = Π_f d_f`` (Lagaris et al. 1998). Products of polynomials are exactly zero in floating point on
   an axis face (``x - a`` is 0 there), so the violation there is the lift's round-off alone;
 * a projector ``P_f`` that interpolates boundary data from its faces: ``(1 - ξ) h|_{x=a} + ξ h|_{x=b}``
   (both faces), ``h|_{x=a}`` (one face; constant extension along the axis), ``s⁴ h(c + r(x - c)/‖x - c‖)``
-  (sphere), ``h|_{t=t0}`` (initial face), ``h(x)`` (implicit boundary: the data callable itself).
+  (sphere), ``h|_{t=t0}`` (initial face; ``+ (t - t0) v1`` with an initial velocity ``v1``, always
+  taken from the velocity condition), ``h(x)`` (implicit boundary: the data callable itself).
 
 The lift is the Boolean sum (transfinite interpolation, Gordon & Hall 1973; Coons patches in 2-D)
 ``g = (1 - Π_f (1 - P_f)) h = Σ_{S≠∅} (-1)^{|S|+1} Π_{f∈S} P_f h``. On a face of factor ``k`` the
@@ -25,8 +27,10 @@ the problem are used. (2) The sphere projector carries the weight ``s⁴`` so th
 the centre, where the radial projection is undefined (``r⁴ h(θ)`` is C³ for smooth periodic ``h``);
 a constant datum skips interpolation altogether (``g`` = the constant). (3) A Dirichlet condition
 restricted with ``on=`` must select whole faces: each face is probed at 64 points; a face selected
-only in part raises ValueError. (4) Neumann, Periodic and ``Initial(order=1)`` conditions are not
-enforced (they need a derivative-matching ansatz or periodic features); they stay in the loss.
+only in part raises ValueError. (4) Neumann and Periodic conditions are not enforced (they need a
+derivative-matching ansatz or periodic features), nor ``Initial(order=1)`` without an order-0
+``Initial``; they stay in the loss. With both, ``u_t(x, t0) = v1`` holds exactly when the wall data
+satisfy ``∂_t g(x, t0) = v1`` on the walls (compatibility again).
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ __all__ = ["build_ansatz", "distance_ansatz"]
 Fn = Callable[[torch.Tensor], torch.Tensor]
 _PROBES = 64  # points per face when testing which faces a Dirichlet `on` selector picks
 _MAX_TERMS = 3**7  # data evaluations of one Boolean sum (an 8-D box with all faces would need 6560)
+
+
+def _column(v: torch.Tensor) -> torch.Tensor:
+    return v[:, None] if v.ndim == 1 else v
 
 
 def _with_column(x: torch.Tensor, col: int, value: float) -> torch.Tensor:
@@ -117,10 +125,15 @@ class _Time:
     t1: float
 
     def terms(self, x: torch.Tensor, sides: Sequence[int]) -> list[tuple[torch.Tensor | None, torch.Tensor, int]]:
-        return [(None, _with_column(x, x.shape[1] - 1, self.t0), 0)]
+        at_t0 = _with_column(x, x.shape[1] - 1, self.t0)
+        if len(sides) == 1:
+            return [(None, at_t0, 0)]
+        # Hermite in time: value at t0 plus (t - t0) times the initial velocity (side 1).
+        return [(None, at_t0, 0), (x[:, -1:] - self.t0, at_t0, 1)]
 
     def distance(self, x: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
-        return (x[:, -1:] - self.t0) / (self.t1 - self.t0)
+        tau = (x[:, -1:] - self.t0) / (self.t1 - self.t0)
+        return tau if len(sides) == 1 else tau**2
 
 
 @dataclass(frozen=True)
@@ -131,8 +144,7 @@ class _Implicit:
         return [(None, x, 0)]
 
     def distance(self, x: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
-        d = self.fn(x)
-        return d[:, None] if d.ndim == 1 else d
+        return _column(self.fn(x))
 
 
 Factor = _Axis | _Sphere | _Time | _Implicit
@@ -146,8 +158,7 @@ def _data(value: Value, column: int) -> tuple[float | None, Fn]:
         return v, lambda x: torch.full((x.shape[0], 1), v, dtype=x.dtype, device=x.device)
 
     def fn(x: torch.Tensor) -> torch.Tensor:
-        out = value(x)
-        out = out[:, None] if out.ndim == 1 else out
+        out = _column(value(x))
         return out[:, column : column + 1] if out.shape[1] > 1 else out
 
     return None, fn
@@ -158,6 +169,7 @@ class _Component:
     """The constrained faces of one output component, with their data, in priority order."""
 
     faces: tuple[tuple[Face, float | None, Fn], ...]
+    velocity: Face | None = None  # the face key of an initial-velocity datum, if any
 
     def sides(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -173,8 +185,10 @@ class _Component:
         raise AssertionError("a projected point lies on no constrained face")  # cannot happen
 
     def constant(self) -> float | None:
-        values = {c for _, c, _ in self.faces}
-        return values.pop() if len(values) == 1 and None not in values else None
+        """The common constant datum, if every value datum is that constant and any velocity is 0."""
+        values = {c for face, c, _ in self.faces if face != self.velocity}
+        still = all(c == 0.0 for face, c, _ in self.faces if face == self.velocity)
+        return values.pop() if still and len(values) == 1 and None not in values else None
 
 
 def _lift(factors: Sequence[Factor], comp: _Component, x: torch.Tensor) -> torch.Tensor:
@@ -188,9 +202,9 @@ def _lift(factors: Sequence[Factor], comp: _Component, x: torch.Tensor) -> torch
             sign = 1.0 if size % 2 else -1.0
             # Projections of different factors touch different columns, so they compose in any
             # order; apply each to the point the previous ones produced. Only an axis constrained
-            # on both faces has two terms.
-            for combo in itertools.product(*(range(len(sides[f])) if isinstance(factors[f], _Axis) else [0]
-                                             for f in subset)):
+            # on both faces, and time with a velocity condition, have two terms.
+            for combo in itertools.product(*(range(len(sides[f])) if isinstance(factors[f], _Axis | _Time)
+                                             else [0] for f in subset)):
                 weight, point, faces = None, x, set()
                 for f, k in zip(subset, combo, strict=True):
                     w, point, side = factors[f].terms(point, sides[f])[k]
@@ -255,10 +269,8 @@ def _factors(domain: Domain | SpaceTime, implicit: Fn | None) -> tuple[list[Fact
 def _selected_faces(
     name: str, cond: Dirichlet, domain: Domain | SpaceTime, factors: list[Factor], spatial: list[int]
 ) -> list[Face]:
-    if isinstance(factors[spatial[0]], _Implicit):
-        return [(spatial[0], 0)]
-    if cond.on is None:
-        return [(f, s) for f in spatial for s in range(factors[f].faces)]  # type: ignore[union-attr]
+    if isinstance(factors[spatial[0]], _Implicit) or cond.on is None:
+        return [(f, s) for f in spatial for s in range(getattr(factors[f], "faces", 1))]
     gen = torch.Generator().manual_seed(0)  # fixed probe points: the answer must not depend on a seed
     x = domain.sample_interior(_PROBES, generator=gen, dtype=torch.float64)
     faces = []
@@ -292,23 +304,30 @@ def _components(
                     raise ValueError(f"Dirichlet condition {name!r}: component {c} out of range")
                 const, fn = _data(cond.value, i)
                 faces[c] += [(face, const, fn) for face in selected]
-        else:  # Initial(order=0), checked by the caller
+        else:  # Initial, checked by the caller
             assert time is not None
             for c in range(problem.output_dim):
                 const, fn = _data(cond.value, c)
-                faces[c].append(((time, 0), const, fn))
+                # The velocity datum goes first: it answers every term with the factor (t - t0), so
+                # the Hermite terms cancel exactly on the walls (module docstring).
+                if cond.order == 1:
+                    faces[c].insert(0, ((time, 1), const, fn))
+                else:
+                    faces[c].append(((time, 0), const, fn))
     out = []
     for fl in faces:
         seen: dict[Face, tuple[Face, float | None, Fn]] = {}
         for item in fl:
             seen.setdefault(item[0], item)  # a face constrained twice: the first condition wins
-        out.append(_Component(tuple(seen.values())))
+        out.append(_Component(tuple(seen.values()), velocity=(time, 1) if time is not None else None))
     return out
 
 
 def _enforceable(problem: Problem, names: Sequence[str] | None) -> tuple[str, ...]:
-    def ok(c: Condition) -> bool:
-        return isinstance(c, Dirichlet) or (isinstance(c, Initial) and c.order == 0)
+    has_value = any(isinstance(c, Initial) and c.order == 0 for c in problem.conditions.values())
+
+    def ok(c: Condition) -> bool:  # a velocity condition only together with the initial value
+        return isinstance(c, Dirichlet) or (isinstance(c, Initial) and (c.order == 0 or has_value))
 
     if names is None:
         chosen = tuple(k for k, c in problem.conditions.items() if ok(c))
@@ -320,12 +339,12 @@ def _enforceable(problem: Problem, names: Sequence[str] | None) -> tuple[str, ..
             if not ok(problem.conditions[k]):
                 raise ValueError(
                     f"condition {k!r} ({type(problem.conditions[k]).__name__}) cannot be enforced by u = g + d·N: "
-                    "only Dirichlet and Initial(order=0) can (Neumann, Periodic and Initial(order=1) stay in the loss)"
+                    "only Dirichlet and Initial (order 1 with an order-0 Initial) can; Neumann and Periodic stay in the loss"
                 )
     if not chosen:
         raise ValueError(
             f"problem {problem.name!r} has no Dirichlet or Initial(order=0) condition to enforce exactly "
-            "(Neumann, Periodic and Initial(order=1) need a different ansatz; train them as penalties)"
+            "(Neumann and Periodic need a different ansatz; train them as penalties)"
         )
     if any(isinstance(problem.conditions[k], Initial) for k in chosen) and not isinstance(problem.domain, SpaceTime):
         raise ValueError("an Initial condition needs a space-time domain")
@@ -333,7 +352,8 @@ def _enforceable(problem: Problem, names: Sequence[str] | None) -> tuple[str, ..
 
 
 def build_ansatz(problem: Problem) -> Ansatz:
-    """The automatic ansatz ``u = g + d·N`` for every Dirichlet and ``Initial(order=0)`` condition.
+    """The automatic ansatz ``u = g + d·N`` for every Dirichlet and Initial condition (an
+    ``Initial(order=1)`` only together with an order-0 one).
 
     Domains: :func:`Interval`, :func:`Rectangle`, :class:`Box`, :class:`Disk`, :class:`Ball`, each
     optionally times a :class:`TimeInterval` (see the module docstring for the formulas). Raises
@@ -385,6 +405,6 @@ def distance_ansatz(
 
         return Ansatz(lift=lift, distance=product, enforces=names)
     dirichlet = [problem.conditions[k] for k in names if isinstance(problem.conditions[k], Dirichlet)]
-    if len({repr(c.value) for c in dirichlet}) > 1:
-        raise ValueError(f"conditions {list(names)} have different Dirichlet data on one implicit boundary; give lift=")
+    if len({repr(c.value) for c in dirichlet}) > 1:  # one implicit boundary cannot tell its parts apart
+        raise ValueError(f"conditions {list(names)} have different Dirichlet data; give lift=")
     return _make(factors, _components(problem, factors, spatial, time, names), names)
