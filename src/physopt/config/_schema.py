@@ -228,6 +228,15 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "sampler": {"method": "sobol"},
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
     },
+    # allen-cahn: plain PINN + RAD + Adam/SSBroyden; pilots and results in docs/methods.md (Allen–Cahn).
+    "allen-cahn": {
+        "constraints": "hard",  # the IC by the ansatz u = u0 + t·N; periodicity (u, u_x) stays a penalty
+        "steps": 3000,
+        "eval_every": 250,
+        "model": {"width": 32, "depth": 4},
+        "sampler": {"method": "rad", "resample_every": 250, "candidates": 40000},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
     "allen-cahn-deepxde": {
         "constraints": "hard",  # DeepXDE's own output transform, exact for the IC and both walls
         "steps": 2000,
