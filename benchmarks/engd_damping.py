@@ -47,7 +47,7 @@ def main() -> None:
         closure = _ResidualClosure(b.objective, b.model, batch, b.params, {})
         losses = [float(opt.step(closure)) for _ in range(30)]
         print(f"burgers damping {damping:g}: loss every 3 steps", " ".join(f"{v:.2e}" for v in losses[::3]),
-              f"final {losses[-1]:.2e}", flush=True)
+              f"final {losses[-1]:.2e}, {opt.n_evals} evaluations", flush=True)
     for damping in args.dampings:
         res = physopt.solve(POISSON, steps=200, optimizer="adam+engd", constraints="penalty",
                             overrides=["optim.switch_at=150", "model.depth=2", "model.width=10", "threads=1",

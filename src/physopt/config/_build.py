@@ -229,6 +229,12 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
     hard = any(r.kind == "hard" for r in roles.values())
     constrained = sorted(k for k, r in roles.items() if r.kind in ("lagrangian", "alm"))
     phases = make_phases(cfg)
+    least_squares = [p.optimizer for p in phases if optim_pkg.spec(p.optimizer).needs_residuals]
+    if least_squares and constrained:
+        raise ConfigError(
+            f"{', '.join(least_squares)} minimizes a sum of squared residuals and cannot handle the "
+            f"constraint roles of {', '.join(constrained)}; use --constraints penalty or hard"
+        )
     if constrained:
         if cfg.sampler.resample_every:
             raise ConfigError(
@@ -322,4 +328,9 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         objective = Objective(trained, roles, causal=causal)
     except ValueError as err:
         raise ConfigError(f"constraints: {err}") from err
+    if least_squares:
+        try:
+            objective.check_least_squares()
+        except ValueError as err:
+            raise ConfigError(f"optimizer {', '.join(least_squares)}: {err}") from None
     return Built(problem, model, objective, sampler, phases, params, dtype)

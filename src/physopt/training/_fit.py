@@ -77,6 +77,24 @@ OptimizerFactory = Callable[[Phase, Sequence[torch.nn.Parameter]], torch.optim.O
 Evaluator = Callable[[torch.nn.Module], dict[str, float]]
 
 
+class _ResidualClosure:
+    """The closure of least-squares optimizers (``needs_residuals``): returns the objective's
+    weighted residual vector ``r`` (loss ``‖r‖²``) and records terms and loss like the loss
+    closure; ``blocks`` lets the optimizer build the Jacobian from small per-point graphs."""
+
+    def __init__(self, objective: Objective, model: torch.nn.Module, batch: Any, params: Mapping[str, torch.Tensor],
+                 seen: dict[str, Any]) -> None:
+        self.objective, self.model, self.batch, self.params, self.seen = objective, model, batch, params, seen
+
+    def __call__(self) -> torch.Tensor:
+        r, terms = self.objective.residual_vector(self.model, self.batch, self.params)
+        self.seen["terms"], self.seen["loss"] = terms, self.objective.loss(terms, {})
+        return r
+
+    def blocks(self, max_points: int) -> list[Callable[[], torch.Tensor]]:
+        return self.objective.residual_blocks(self.model, self.batch, self.params, max_points)
+
+
 class Trainer:
     """Holds everything that changes during training and runs the loop.
 
@@ -219,7 +237,10 @@ class Trainer:
             seen["terms"], seen["loss"] = terms, loss
             return loss
 
-        self.optimizer.step(closure)
+        if self._needs_residuals():
+            self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen))
+        else:
+            self.optimizer.step(closure)
         self.objective.end_step()
         loss = float(seen["loss"].detach())
         terms = {k: float(v.detach()) for k, v in seen["terms"].items()}
@@ -230,6 +251,11 @@ class Trainer:
             if not torch.isfinite(p).all():
                 raise DivergedError(self.step, f"parameter {name!r}")
         return {"loss": loss, **{f"loss/{k}": v for k, v in terms.items()}, **self.objective.stats()}
+
+    def _needs_residuals(self) -> bool:
+        """Whether the current optimizer's closure returns the residual vector (ENGD)."""
+        entry = optim_registry.REGISTRY.get(self.phase.optimizer.lower())
+        return entry is not None and entry.needs_residuals
 
     def _closure_based(self) -> bool:
         """Whether the current optimizer may evaluate the closure several times in one step.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -116,6 +117,68 @@ class Objective:
             squares.update({k: self.causal.weighted(r, batch[k]["x"]) for k, r in deferred.items()})  # type: ignore[union-attr]
             squares = {k: squares[k] for k in self.trained if k in squares}
         return squares, residuals
+
+    def residual_vector(
+        self,
+        model: Callable[[torch.Tensor], torch.Tensor],
+        batch: Mapping[str, Mapping[str, torch.Tensor]],
+        params: Mapping[str, torch.Tensor],
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(r, terms)`` for least-squares optimizers (ENGD): ``r`` concatenates
+        ``sqrt(weight / r_k.numel()) · r_k`` of the trained conditions (flattened, in
+        :attr:`trained` order), so ``‖r‖²`` equals :meth:`loss` of ``terms``, which are the
+        per-condition mean squares :meth:`terms` returns."""
+        self.check_least_squares()
+        pieces, squares = [], {}
+        for name in self.trained:
+            r = self.problem.conditions[name].residual(model, batch[name], params)
+            squares[name] = (r**2).mean()
+            pieces.append(r.reshape(-1) * math.sqrt(self.roles[name].weight / r.numel()))
+            if self.problem.conditions[name].kind != "interior":
+                self.violations[name] = r.detach().abs().max()
+        return torch.cat(pieces), squares
+
+    def residual_blocks(
+        self,
+        model: Callable[[torch.Tensor], torch.Tensor],
+        batch: Mapping[str, Mapping[str, torch.Tensor]],
+        params: Mapping[str, torch.Tensor],
+        max_points: int,
+    ) -> list[Callable[[], torch.Tensor]]:
+        """Callables whose outputs, concatenated, equal :meth:`residual_vector`'s ``r``; each
+        evaluates at most ``max_points`` points of one condition (so a Jacobian row costs a backward
+        pass through a small graph). Pointwise conditions are sliced along their points (every
+        tensor of the batch on dim 0); integral conditions stay whole. Assumes the model acts on
+        each point on its own (true for MLPs and the hard-constraint ansatz)."""
+        self.check_least_squares()
+        blocks: list[Callable[[], torch.Tensor]] = []
+        for name in self.trained:
+            n = len(next(iter(batch[name].values())))
+            step = n if self.problem.conditions[name].kind == "integral" else max_points
+            blocks += [partial(self._block, model, batch, params, name, lo, min(lo + step, n)) for lo in range(0, n, step)]
+        return blocks
+
+    def _block(self, model: Callable[[torch.Tensor], torch.Tensor], batch: Mapping[str, Mapping[str, torch.Tensor]],
+               params: Mapping[str, torch.Tensor], name: str, lo: int, hi: int) -> torch.Tensor:
+        """Weighted residuals of points ``lo:hi`` of condition ``name`` (see :meth:`residual_blocks`)."""
+        cond, b = self.problem.conditions[name], batch[name]
+        n = len(next(iter(b.values())))
+        r = cond.residual(model, {k: v[lo:hi] for k, v in b.items()} if (lo, hi) != (0, n) else b, params)
+        if cond.kind == "integral":
+            return r.reshape(-1) * math.sqrt(self.roles[name].weight / r.numel())
+        if r.shape[0] != hi - lo:
+            raise ValueError(f"condition {name!r}: {hi - lo} points gave {r.shape[0]} residual rows")
+        return r.reshape(-1) * math.sqrt(self.roles[name].weight / (n * r[0].numel()))
+
+    def check_least_squares(self) -> None:
+        """Raise ``ValueError`` unless the loss is a weighted sum of mean squares of residuals."""
+        if self.constrained:
+            raise ValueError(f"least-squares optimizers need penalty roles; {self.constrained} are constraints")
+        if self.causal is not None:
+            raise ValueError("least-squares optimizers do not support causal weighting")
+        energies = [k for k in self.trained if hasattr(self.problem.conditions[k], "energy")]
+        if energies:
+            raise ValueError(f"least-squares optimizers need residual conditions; {energies} are energies")
 
     def loss(self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Weighted penalty terms, plus the constraint terms (which also updates the duals)."""
