@@ -34,11 +34,17 @@ def test_method_trains_poisson2d(method, options):
 def test_wos_targets_estimate_the_solution():
     cfg = resolve("poisson2d", flags={"method": "wos", "constraints": "hard"},
                   overrides=["sampler.sizes.pde=100", "wos.walks=400"])
-    batch = build(cfg).sampler.batch(0)["pde"]
+    b = build(cfg)
+    batch = b.sampler.batch(0)["pde"]
     err = (batch["values"][:, 0] - poisson2d_exact(batch["x"])).abs()
-    # Targets are unbiased up to the O(ε) shell: 5 standard errors bound every point's error except
-    # with probability ~1e-4 per point (and the generator is seeded); ε = 1e-4 adds at most ~3e-4.
-    assert (err < 5 * batch["stderr"][:, 0] + 1e-3).all()
+    # Targets are unbiased up to the O(ε) shell: 5 standard errors bound a point's error except with
+    # probability ~1e-6 (the generator is seeded); ε = 1e-4 adds at most ~3e-4. Only for points
+    # 0.05 away from the boundary: closer in, most walks stop at once and the mean rests on rare long
+    # walks, so with 400 walks the sample standard error underestimates the spread (at (0.503, 0.005)
+    # one draw was 7.7 "standard errors" low, while 1e5 walks agree with u to 1 standard error).
+    inner = b.problem.domain.distance_to_boundary(batch["x"]) >= 0.05
+    assert inner.sum() > 50
+    assert (err < 5 * batch["stderr"][:, 0] + 1e-3)[inner].all()
     assert batch["stderr"].max() < 0.05  # 400 walks: σ ≈ 0.3 → ~0.015
 
 

@@ -40,7 +40,9 @@ def test_laplace_on_a_disk_with_harmonic_boundary_data():
 def test_poisson_on_the_square():
     square = Rectangle((0.0, 0.0), (1.0, 1.0))
     u = lambda p: torch.sin(math.pi * p[:, 0]) * torch.sin(math.pi * p[:, 1])  # noqa: E731
-    z, se = _z(square, _inside(square, 16, 1.0), u, lambda p: 2 * math.pi**2 * u(p))
+    # Points in [0.1, 0.9]²: right at the boundary the mean rests on rare long walks and the sample
+    # standard error of a few thousand walks underestimates the spread (see the integration test).
+    z, se = _z(square, 0.1 + _inside(square, 16, 0.8), u, lambda p: 2 * math.pi**2 * u(p))
     assert z < Z_MAX
     assert se.max() < 0.02  # the importance-sampled source keeps the noise at O(1/√W)
 
