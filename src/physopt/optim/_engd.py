@@ -42,11 +42,11 @@ Decisions (not fixed by the paper):
   Vella, arXiv:2505.21404). If Cholesky fails, :math:`\mu` grows tenfold (at least to
   ``1e-14`` of the mean diagonal), up to 12 times. The paper uses a least-squares pseudo-inverse;
   ``damping=0`` with a full-rank :math:`J` is the exact Gauss–Newton step. The default ``1e-6``
-  is measured: 30 ENGD steps on Burgers (4×20 net, 2000 points, after 1000 Adam steps) reached a
-  loss of 4.2e-7 with ``1e-6``, 2.1e-6 with ``1e-5``, 1.1e-5 with ``1e-4`` and 1e-4 with ``1e-3``,
-  while ``1e-10`` took steps of length ~2e-4 and had barely moved after 8 steps (0.0889 → 0.0877);
-  on ``tests/integration/poisson1d.py`` (50 steps after 150 Adam steps) the error was 2.8e-6 with
-  ``1e-6`` and 1.7e-6 with ``1e-10`` (``python benchmarks/engd_damping.py``).
+  is measured (``OMP_NUM_THREADS=1 python benchmarks/engd_damping.py``): 30 ENGD steps on Burgers
+  (4×20 net, 2000 points, after 1000 Adam steps) reached a loss of 8.1e-2 with
+  ``1e-10``, 2.8e-7 with ``1e-6``, 1.9e-6 with ``1e-5``, 1.0e-5 with ``1e-4`` and 9.7e-5 with
+  ``1e-3``; on ``tests/integration/poisson1d.py`` (50 steps after 150 Adam steps) the error was
+  1.7e-6 with ``1e-10`` and 2.8e-6 with ``1e-6``.
 * Line search: ``"armijo"`` (default) backtracks :math:`\alpha = \text{lr}\cdot 2^{-j}`,
   :math:`j = 0..\text{grid\_size}-1`, and takes the first step with
   :math:`f(\theta+\alpha d) \le f + c_1 \alpha \nabla f^\top d`; ``"grid"`` is the paper's
