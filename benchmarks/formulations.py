@@ -1,6 +1,6 @@
 """One problem, four ways: penalty (weights 1, 10, 100, 1000), Lagrangian, ALM and hard constraints.
 
-    python benchmarks/formulations.py --steps 2000 --seeds 0 1 2 \
+    python benchmarks/formulations.py --steps 1000 --seeds 0 1 2 \
         --problems burgers helmholtz2d quantum-well --out benchmarks/results/formulations.jsonl
 
 Every cell (problem, formulation, seed) trains the same network (same seed: same initial weights
@@ -9,6 +9,10 @@ appends one JSON line to ``--out``; cells already in the file are skipped, so an
 continues where it stopped. At the end it prints the table (median over seeds of relative L2
 error, worst constraint violation, eigenvalue error, CPU and wall time) and draws the multipliers
 of the ``lagrangian``/``alm`` runs over training (``--plot``).
+
+``--optimizer adam+lbfgs --switch-at 500`` runs the same cells with a quasi-Newton phase (the
+multipliers are then updated once per L-BFGS step and held fixed during its line search; Cooper has
+no such path, so its cell is skipped).
 
 Formulations (the role of every non-PDE condition):
 
@@ -48,10 +52,10 @@ from physopt.evaluation import rel_l2
 
 EVAL_SEED = 2**31 - 3
 PROBLEMS: dict[str, list[str]] = {
-    # Same network for all problems; point sets sized so that a step costs ~5-15 ms on one thread.
-    "burgers": ["sampler.sizes.pde=1000", "sampler.sizes.bc=100", "sampler.sizes.ic=100",
-                "optim.first_sizes.pde=1000"],
-    "helmholtz2d": ["sampler.sizes.pde=1000", "sampler.sizes.bc=400"],
+    # Same network for all problems; point sets sized so that a step costs ~3-6 ms on one thread.
+    "burgers": ["sampler.sizes.pde=500", "sampler.sizes.bc=100", "sampler.sizes.ic=100",
+                "optim.first_sizes.pde=500"],
+    "helmholtz2d": ["sampler.sizes.pde=600", "sampler.sizes.bc=200"],
     "quantum-well": [],
 }
 COMMON = ["model.width=20", "model.depth=4", "optim.lr=1e-3", "threads=1", "log_every=50", "eval_every=100000"]
@@ -107,10 +111,13 @@ def _series(history: list[dict[str, Any]]) -> dict[str, list[float]]:
     return out
 
 
-def run_physopt(problem: str, formulation: str, seed: int, steps: int) -> dict[str, Any]:
+def run_physopt(problem: str, formulation: str, seed: int, steps: int, optimizer: str = "adam",
+                switch_at: int = 0) -> dict[str, Any]:
     constraints, over = run_config(problem, formulation, seed, steps)
+    if "+" in optimizer:
+        over = [*over, f"optim.switch_at={switch_at}"]
     cpu, wall = time.process_time(), time.perf_counter()
-    res = physopt.solve(problem, constraints=constraints, optimizer="adam", steps=steps, seed=seed, overrides=over)
+    res = physopt.solve(problem, constraints=constraints, optimizer=optimizer, steps=steps, seed=seed, overrides=over)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     prob = physopt.problems.get(problem)
     dtype = torch.float64
@@ -170,7 +177,8 @@ def run_cooper(problem: str, seed: int, steps: int) -> dict[str, Any]:
                 lam = getattr(cmp, k).multiplier.weight.detach() * sizes[k]  # in physopt's (mean) scale
                 rec[f"multiplier_max/{k}"] = float(lam.abs().max())
                 rec[f"penalty/{k}"] = rho
-                rec[f"violation/{k}"] = float(out.cmp_state.observed_constraints[getattr(cmp, k)].violation.abs().max())
+                viol = out.cmp_state.observed_constraints[getattr(cmp, k)].violation.detach()
+                rec[f"violation/{k}"] = float(viol.abs().max())
             history.append(rec)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {**evaluate(b.problem, b.model, b.params, b.dtype), "cpu_s": cpu, "wall_s": wall, "status": "completed",
@@ -186,7 +194,8 @@ def load(path: Path) -> list[dict[str, Any]]:
 def table(rows: list[dict[str, Any]], problems: list[str]) -> str:
     med = lambda xs: statistics.median(xs) if xs else float("nan")  # noqa: E731
     lines = ["| problem | formulation | seeds | rel. L2 (median) | rel. L2 (min–max) | worst violation (median) "
-             "| eigenvalue rel. error | CPU s | wall s |", "|---|---|---|---|---|---|---|---|---|"]
+             "| max violation per condition (median) | eigenvalue rel. error | CPU s | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for p in problems:
         for f in formulations(p):
             cell = [r for r in rows if r["problem"] == p and r["formulation"] == f]
@@ -194,9 +203,10 @@ def table(rows: list[dict[str, Any]], problems: list[str]) -> str:
                 continue
             l2 = [r["rel_l2"] for r in cell]
             e = [r["E_rel_error"] for r in cell if "E_rel_error" in r]
+            per = ", ".join(f"{c} {med([r['violation'][c] for r in cell]):.0e}" for c in cell[0]["violation"])
             lines.append(
                 f"| {p} | {f} | {len(cell)} | {med(l2):.2e} | {min(l2):.1e}–{max(l2):.1e} | "
-                f"{med([r['worst_violation'] for r in cell]):.1e} | {f'{med(e):.1e}' if e else 'n/a'} | "
+                f"{med([r['worst_violation'] for r in cell]):.1e} | {per} | {f'{med(e):.1e}' if e else 'n/a'} | "
                 f"{med([r['cpu_s'] for r in cell]):.0f} | {med([r['wall_s'] for r in cell]):.0f} |"
             )
     return "\n".join(lines)
@@ -220,7 +230,7 @@ def plot(rows: list[dict[str, Any]], problems: list[str], path: Path) -> None:
                 ax.semilogy(s["step"], ys, color=f"C{i}", ls=("-", "--", ":", "-.")[j % 4],
                             label=f"{f}: {k.split('/', 1)[1]}")
         ax.set_title(f"{p}: max |λ| per condition (seed {seed})")
-        ax.set_xlabel("Adam step")
+        ax.set_xlabel("step")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     FigureCanvasAgg(fig)
@@ -230,32 +240,39 @@ def plot(rows: list[dict[str, Any]], problems: list[str], path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
     ap.add_argument("--formulations", nargs="*", default=None, help="subset of formulations (default: all)")
+    ap.add_argument("--optimizer", default="adam", help="e.g. adam+lbfgs (quasi-Newton phase; no cooper cell)")
+    ap.add_argument("--switch-at", type=int, default=500, help="steps of the first optimizer of a chain")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/formulations.jsonl"))
     ap.add_argument("--plot", type=Path, default=Path("docs/img/formulations_multipliers.png"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    done = {(r["problem"], r["formulation"], r["seed"], r["steps"]) for r in load(args.out)}
+    key = lambda r: (r["problem"], r["formulation"], r["seed"], r["steps"], r.get("optimizer", "adam"))  # noqa: E731
+    done = {key(r) for r in load(args.out)}
     # Seed-major order: an interrupted run still has whole tables for the first seeds.
     for seed in args.seeds:
         for p in args.problems:
             for f in formulations(p):
                 if args.formulations and f not in args.formulations:
                     continue
-                if (p, f, seed, args.steps) in done:
+                if (p, f, seed, args.steps, args.optimizer) in done or (f == "cooper-alm" and args.optimizer != "adam"):
                     continue
-                r = run_cooper(p, seed, args.steps) if f == "cooper-alm" else run_physopt(p, f, seed, args.steps)
-                row = {"problem": p, "formulation": f, "seed": seed, "steps": args.steps, **r}
+                if f == "cooper-alm":
+                    r = run_cooper(p, seed, args.steps)
+                else:
+                    r = run_physopt(p, f, seed, args.steps, args.optimizer, args.switch_at)
+                row = {"problem": p, "formulation": f, "seed": seed, "steps": args.steps, "optimizer": args.optimizer, **r}
                 with args.out.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(f"{p:13s} {f:11s} seed {seed}: rel L2 {r['rel_l2']:.3e}  worst violation "
                       f"{r['worst_violation']:.2e}  cpu {r['cpu_s']:.0f} s", flush=True)
-    rows = [r for r in load(args.out) if r["steps"] == args.steps and r["seed"] in args.seeds]
-    print(f"\n{args.steps} Adam steps, seeds {args.seeds}\n")
+    rows = [r for r in load(args.out) if r["steps"] == args.steps and r["seed"] in args.seeds
+            and r.get("optimizer", "adam") == args.optimizer]
+    print(f"\n{args.steps} steps of {args.optimizer}, seeds {args.seeds}\n")
     print(table(rows, args.problems))
     if args.plot:
         plot(rows, args.problems, args.plot)
