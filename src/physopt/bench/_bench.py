@@ -165,10 +165,11 @@ def _write_outputs(doc: dict[str, Any], out_dir: Path) -> None:
     _write(out_dir / "leaderboard.html", render_html(doc, out_dir / "plots"))
 
 
-def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | None = None) -> dict[str, Any]:
+def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | None = None,
+            note: str | None = None) -> dict[str, Any]:
     """Rewrite ``out``'s leaderboard from its ``results.json`` without running or checking any
-    cell: with ``peers``, the peer rows are replaced by that file's; ``command`` replaces the
-    recorded command line (say how the page was made). Returns the new document."""
+    cell: with ``peers``, the peer rows are replaced by that file's; ``command`` and ``note``
+    replace the recorded command line (say how the page was made) and note. Returns the document."""
     from ..config import ConfigError
 
     path = Path(out) / "results.json"
@@ -180,5 +181,7 @@ def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | 
         _attach_peers(doc, load_peers(peers))
     if command is not None:
         doc["command"] = command
+    if note is not None:
+        doc["note"] = note
     _write_outputs(doc, Path(out))
     return doc
