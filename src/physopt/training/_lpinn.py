@@ -163,7 +163,9 @@ def lagrangian_problem(problem: Problem) -> Problem:
     and an :class:`Initial` condition (u0); the initial and periodic conditions are then exact.
     """
     if problem.transport is None:
-        raise ValueError(f"method lpinn needs a problem that declares its transport velocity; {problem.name!r} does not")
+        raise ValueError(
+            f"method lpinn needs a problem that declares its transport velocity; {problem.name!r} does not"
+        )
     if not isinstance(problem.domain, SpaceTime) or problem.domain.space.dim != 1:
         raise ValueError(f"method lpinn needs a 1-D space x time domain; {problem.name!r} has {problem.domain!r}")
     if not any(isinstance(c, Periodic) and c.axis == 0 for c in problem.conditions.values()):
@@ -184,7 +186,9 @@ def initial_value(problem: Problem):
     """u0 of the problem's :class:`Initial` condition (order 0)."""
     inits = [c for c in problem.conditions.values() if isinstance(c, Initial) and c.order == 0]
     if len(inits) != 1:
-        raise ValueError(f"method lpinn needs one initial condition u(x, t0) = u0(x); {problem.name!r} has {len(inits)}")
+        raise ValueError(
+            f"method lpinn needs one initial condition u(x, t0) = u0(x); {problem.name!r} has {len(inits)}"
+        )
     return inits[0].value
 
 
@@ -196,7 +200,8 @@ def lagrangian_net(problem: Problem, *, width: int, depth: int, activation: str,
     u0 = initial_value(problem)
     xi = torch.linspace(lo, hi, 1025, dtype=dtype)[:, None]
     params = {k: torch.tensor(v, dtype=dtype) for k, v in problem.params.items()}
-    a0 = problem.transport.velocity(_value(u0, torch.cat([xi, torch.full_like(xi, t.t0)], 1)), params)  # type: ignore[union-attr]
+    u_init = _value(u0, torch.cat([xi, torch.full_like(xi, t.t0)], 1))
+    a0 = problem.transport.velocity(u_init, params)  # type: ignore[union-attr]
     speed = float(a0.abs().max()) or 1.0
     return LagrangianNet(initial=u0, lo=lo, period=hi - lo, t0=t.t0, t1=t.t1, width=width, depth=depth,
                          activation=activation, generator=generator, dtype=dtype, speed=speed)

@@ -84,7 +84,9 @@ class Sampler:
             raise ValueError(f"resample_every must be a non-negative int, got {resample_every!r}")
         if method in ADAPTIVE:
             if resample_every == 0:
-                raise ValueError(f"sampling method {method!r} adapts every resample_every steps; set resample_every > 0")
+                raise ValueError(
+                    f"sampling method {method!r} adapts every resample_every steps; set resample_every > 0"
+                )
             largest = max((n for k, n in sizes.items() if problem.conditions[k].kind == "interior"), default=0)
             if not isinstance(candidates, int) or candidates < max(largest, 1):
                 raise ValueError(f"candidates must be an int >= the interior size {largest}, got {candidates!r}")
