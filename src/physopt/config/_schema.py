@@ -202,7 +202,7 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
                   "first_sizes": {"pde": 2000}},
     },
-    # poisson2d, helmholtz2d, kovasznay: measured in docs/benchmarks.md "Zoo defaults" (one thread).
+    # poisson2d, helmholtz2d, kovasznay, allen-cahn-deepxde: measured in docs/benchmarks.md "Zoo defaults".
     "poisson2d": {
         "constraints": "hard",
         "steps": 1500,
