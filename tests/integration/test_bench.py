@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 
 import pytest
 
@@ -100,6 +101,9 @@ def test_expand_resolves_defaults_and_drops_duplicates():
     assert [c.seed for c in cells[:2]] == [0, 1]
     assert cells[0].key == f"burgers/{own.optim.name}/{own.constraints}/seed0"
     assert "--time-budget 5" in cells[0].command() and "threads=1" in cells[0].command()
+    # Each cell carries the configuration resolved now and runs it through --config.
+    assert "--config DIR/bench_config.toml" in cells[0].command()
+    assert cells[0].config["optim"]["name"] == own.optim.name and cells[0].config["time_budget"] == 5.0
     assert info["burgers"]["reference"]["error"] is not None
 
 
@@ -209,6 +213,9 @@ def test_interrupted_grid_resumes_to_the_uninterrupted_result(problems, tmp_path
     for name in ("results.json", "leaderboard.md", "leaderboard.html", "plots/rel_l2.png"):
         assert (tmp_path / "full" / name).is_file(), name
     assert all((tmp_path / "full" / r["dir"] / "report.json").is_file() for r in full.cells)
+    run = tmp_path / "full" / full.cells[0]["dir"]
+    assert tomllib.loads((run / "bench_config.toml").read_text())["model"] == \
+        tomllib.loads((run / "config.toml").read_text())["model"]  # the cell ran the expanded config
 
     def stop_after_first(cell, outcome):
         raise KeyboardInterrupt  # what Ctrl-C does between two cells

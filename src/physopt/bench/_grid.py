@@ -18,6 +18,7 @@ from typing import Any
 __all__ = ["DEFAULT_GRID", "Block", "Cell", "GridSettings", "expand"]
 
 DEFAULT = "default"  # the problem's own optimizer / constraint formulation (PROBLEM_DEFAULTS)
+CONFIG_FILE = "bench_config.toml"  # a cell's resolved configuration, written next to its run
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class Cell:
     seed: int
     settings: GridSettings = field(default_factory=GridSettings, compare=False)
     reason: str = ""
+    # The configuration resolved when the grid was expanded; the cell runs exactly this (through
+    # --config), so problem defaults changed while a long grid runs cannot leak into later cells.
+    config: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -104,6 +108,8 @@ class Cell:
         s = self.settings
         args = ["solve", self.problem, "--optimizer", self.optimizer, "--constraints", self.constraints,
                 "--seed", str(self.seed), "--out", str(out), "--quiet"]
+        if self.config is not None:
+            args += ["--config", str(out / CONFIG_FILE)]
         if s.steps is not None:
             args += ["--steps", str(s.steps)]
         if s.time_budget is not None:
@@ -153,13 +159,13 @@ def expand(blocks: Sequence[Block], settings: GridSettings) -> tuple[list[Cell],
     Raises :class:`physopt.config.ConfigError` for names no cell can use or bad ``--set`` keys.
     Invalid combinations come back as cells with a ``reason``.
     """
-    from ..config import ConfigError, build, load_problem, resolve
+    from ..config import ConfigError, build, load_problem, resolve, to_dict
 
     _check_names(blocks)
     flags = {"steps": settings.steps, "time_budget": settings.time_budget}
     overrides = [f"threads={settings.threads}", *settings.overrides]
     problems: dict[str, Any] = {}
-    verdicts: dict[tuple[str, str, str], str] = {}
+    verdicts: dict[tuple[str, str, str], tuple[str, dict[str, Any] | None]] = {}
     cells: dict[str, Cell] = {}
     for block in blocks:
         for name in block.problems:
@@ -171,15 +177,16 @@ def expand(blocks: Sequence[Block], settings: GridSettings) -> tuple[list[Cell],
                     o = base.optim.name if opt == DEFAULT else opt
                     c = base.constraints if cons == DEFAULT else cons
                     if (name, o, c) not in verdicts:
-                        verdicts[(name, o, c)] = ""
                         try:
                             cfg = resolve(name, flags={**flags, "optim.name": o, "constraints": c},
                                           overrides=overrides)
                             build(cfg, problems[name])
+                            verdicts[(name, o, c)] = ("", to_dict(cfg))
                         except ConfigError as err:
-                            verdicts[(name, o, c)] = str(err)
+                            verdicts[(name, o, c)] = (str(err), None)
+                    reason, config = verdicts[(name, o, c)]
                     for seed in range(block.seeds):
-                        cell = Cell(name, o, c, seed, settings, verdicts[(name, o, c)])
+                        cell = Cell(name, o, c, seed, settings, reason, config)
                         cells.setdefault(cell.key, cell)
     return list(cells.values()), {name: _describe(p) for name, p in problems.items()}
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._grid import Cell
+from ._grid import CONFIG_FILE, Cell
 
 __all__ = ["FINISHED", "cell_state", "run_cells"]
 
@@ -100,8 +100,12 @@ class _Job:
 
 
 def _launch(cell: Cell, directory: Path, action: str, threads: int) -> _Job:
+    from ..config import dumps_toml
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / SPEC_FILE).write_text(json.dumps(cell.spec()) + "\n")
+    if cell.config is not None and action == "ran":
+        (directory / CONFIG_FILE).write_text(dumps_toml(cell.config))
     args = cell.solve_args(directory) if action == "ran" else ["resume", str(directory), "--quiet"]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log = (directory / "stderr.log").open("ab")
