@@ -102,6 +102,24 @@ class DualsConfig:
 
 
 @dataclass(frozen=True)
+class SdgdConfig:
+    """SDGD (stochastic dimension gradient descent): ``dims`` > 0 estimates the PDE residual's
+    Laplacian from that many dimensions sampled with the points (0 = the full Laplacian). See
+    docs/methods.md and :mod:`physopt.training` ``SampledDims``."""
+
+    dims: int = 0
+
+
+@dataclass(frozen=True)
+class WosConfig:
+    """``method = "wos"``: Walk-on-Spheres regression targets with ``walks`` walks per interior
+    point, stopping within ``epsilon`` of the boundary (see docs/methods.md)."""
+
+    walks: int = 100
+    epsilon: float = 1e-4
+
+
+@dataclass(frozen=True)
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
@@ -127,24 +145,6 @@ class MoEConfig:
     points: int = 16
     axis: int = 0
     ridge: float = 1e-8
-
-
-@dataclass(frozen=True)
-class SdgdConfig:
-    """SDGD (stochastic dimension gradient descent): ``dims`` > 0 estimates the PDE residual's
-    Laplacian from that many dimensions sampled with the points (0 = the full Laplacian). See
-    docs/methods.md and :mod:`physopt.training` ``SampledDims``."""
-
-    dims: int = 0
-
-
-@dataclass(frozen=True)
-class WosConfig:
-    """``method = "wos"``: Walk-on-Spheres regression targets with ``walks`` walks per interior
-    point, stopping within ``epsilon`` of the boundary (see docs/methods.md)."""
-
-    walks: int = 100
-    epsilon: float = 1e-4
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,10 @@ class RunConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     duals: DualsConfig = field(default_factory=DualsConfig)
-    sdgd: SdgdConfig = field(default_factory=SdgdConfig)
-    wos: WosConfig = field(default_factory=WosConfig)
     moe: MoEConfig = field(default_factory=MoEConfig)
     causal: CausalConfig = field(default_factory=CausalConfig)
+    sdgd: SdgdConfig = field(default_factory=SdgdConfig)
+    wos: WosConfig = field(default_factory=WosConfig)
 
 
 # Tuned defaults per zoo problem; the command `physopt solve NAME` starts from these.

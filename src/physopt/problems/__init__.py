@@ -27,7 +27,7 @@ from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic,
 from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval
 from ._energy import Energy
 from ._integral import Integral
-from ._problem import Ansatz, Problem, Reference
+from ._problem import Ansatz, Problem, Reference, Transport
 from ._wos import walk_on_spheres
 from .zoo import ZOO
 
@@ -53,6 +53,7 @@ __all__ = [
     "Residual",
     "SpaceTime",
     "TimeInterval",
+    "Transport",
     "available",
     "build_ansatz",
     "distance_ansatz",

@@ -3,8 +3,8 @@
 from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
 from ._fit import Callback, FitResult, Phase, Trainer
-from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
+from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import Objective, Role
 from ._sampler import Sampler
 from ._sdgd import SampledDims
@@ -25,9 +25,9 @@ __all__ = [
     "Sampler",
     "Trainer",
     "WosTargets",
+    "ritz_problem",
     "lagrangian_net",
     "lagrangian_problem",
-    "ritz_problem",
     "save_checkpoint",
     "sdgd_problem",
     "wos_problem",
