@@ -25,9 +25,25 @@ residual of the assembled solution on collocation points, as in the paper.
 Decisions (ours). (1) Subdomains are ``K`` equal slabs of the bounding box along one axis (the paper
 splits a grid along each dimension). (2) Enforcement points are drawn once (fixed by the run's seed,
 stored as a buffer so checkpoints resume exactly); the paper resamples them every step.
-(3) ``λ_k = ridge · tr(A_k A_kᵀ)/rows``, a ridge relative to the system's scale. (4) Only residuals
-affine in ``u`` are supported (:meth:`MixtureOfExperts.check_affine` tests it); the paper's
-Levenberg–Marquardt loop for nonlinear PDEs is not implemented. (5) One output component.
+(3) ``λ_k = ridge · tr(A_k A_kᵀ)/rows``, a ridge relative to the system's scale. (4) Residuals
+affine in ``u`` (:meth:`MixtureOfExperts.check_affine`) take the single ridge solve above. Others
+(``nonlinear=True``, e.g. Burgers, Allen–Cahn) take the paper's Levenberg–Marquardt loop per expert:
+``iterations`` damped Gauss–Newton steps ``Δ = argmin ‖JΔ + r‖² + μ_k tr(JJᵀ)/rows ‖Δ‖²`` on
+``J = ∂r/∂ω_k`` without a graph, starting from ``ω = 0`` (``u = g``) at every forward pass; a step is
+kept only if it lowers ``‖r_k‖`` (then ``μ_k ← max(μ_k/10, ridge)``, else ``μ_k ← 10 μ_k``; ``μ_k``
+starts at ``damping``). Gradients come from ONE more damped Gauss–Newton step taken WITH the graph
+from the detached ``ω*``: ``Δ = -(JᵀJ + λI)⁻¹Jᵀ r(ω*, θ)`` with ``J`` detached and ``λ`` the
+relative ``ridge`` of decision (3); the output is ``ω* + Δ - stop_grad(Δ)`` (value ``ω*``, our decision, since an
+unchecked step may raise the residual of an unconverged solve), whose derivative
+``-(JᵀJ + λI)⁻¹Jᵀ ∂r/∂θ`` is the implicit-function-theorem derivative of ``r(ω*(θ), θ) = 0``
+(Gauss–Newton form, damped by λ); the terms dropped are proportional to ``r(ω*)``, so it is exact
+when the expert's residual is solved (square or underdetermined systems) and approximate for an
+overdetermined least-squares fit. For underdetermined systems it is the derivative of the
+minimum-norm branch, not necessarily of the path LM took. ``J`` comes from one residual call on
+``N`` stacked copies of the points, copy ``j`` perturbed by ``t·d·b_j`` with a zero leaf ``t``:
+``∂r/∂t`` per row is column ``j`` (residuals are pointwise, so rows do not mix, and input
+derivatives taken with ``torch.autograd.grad`` inside the residual carry ``t`` correctly).
+(5) One output component.
 (6) Pointwise autograd residuals cannot see a jump between neighbouring experts (the paper's
 finite-difference residuals on a grid straddle the interfaces), so ``--constraints hard-moe`` adds
 :class:`ExpertInterfaces`, a penalty on the jumps of ``u`` and ``∂u/∂x_axis`` across slab edges;
@@ -74,12 +90,15 @@ class MixtureOfExperts(nn.Module):
 
     Args:
         basis: network mapping ``(n, dim)`` points to ``(n, N)`` basis values.
-        residual: the PDE residual ``residual(x, u, params) -> (n,)`` or ``(n, c)``, affine in ``u``.
+        residual: the PDE residual ``residual(x, u, params) -> (n,)`` or ``(n, c)`` (pointwise in ``x``).
         points: enforcement points ``(m, dim)``; each belongs to the expert of its slab.
         edges: ``K + 1`` increasing slab boundaries along ``axis`` (the outer ones bound the domain).
         params: the problem's named constants and trainable scalars, passed to ``residual``.
         lift, distance: the boundary/initial ansatz (``None``: ``g = 0``, ``d = 1``).
         ridge: relative ridge of the expert solves (decision (3) of the module docstring).
+        nonlinear: solve each expert by Levenberg–Marquardt (decision (4)); ``False`` assumes the
+            residual is affine in ``u``.
+        iterations, damping: LM iterations without a graph and the initial relative damping ``μ``.
     """
 
     def __init__(
@@ -94,6 +113,9 @@ class MixtureOfExperts(nn.Module):
         lift: Fn | None = None,
         distance: Fn | None = None,
         ridge: float = 1e-10,
+        nonlinear: bool = False,
+        iterations: int = 8,
+        damping: float = 1e-3,
     ) -> None:
         super().__init__()
         edges = [float(e) for e in edges]
@@ -103,6 +125,11 @@ class MixtureOfExperts(nn.Module):
             raise ValueError(f"points must be (m, dim) with 0 <= axis < dim, got {tuple(points.shape)}, axis={axis}")
         if not ridge >= 0:
             raise ValueError(f"ridge must be >= 0, got {ridge!r}")
+        if not isinstance(iterations, int) or iterations < 0:
+            raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
+        if not damping > 0:
+            raise ValueError(f"damping must be > 0, got {damping!r}")
+        self.nonlinear, self.iterations, self.damping = bool(nonlinear), iterations, float(damping)
         self.basis = basis
         self.residual = residual
         self.params = params if params is not None else {}
@@ -159,9 +186,67 @@ class MixtureOfExperts(nn.Module):
 
     def coefficients(self) -> torch.Tensor:
         """``(K, N)``: every expert's coefficients from its own solve."""
+        if self.nonlinear:
+            return self._levenberg_marquardt()
         a, f, owner = self.system()
         return torch.stack([expert_coefficients(a[owner == k], f[owner == k], ridge=self.ridge)
                             for k in range(self.experts)])
+
+    def residual_at(self, omega: torch.Tensor) -> torch.Tensor:
+        """The PDE residual rows ``(m·c,)`` at the enforcement points for coefficients ``omega`` ``(K, N)``."""
+        with torch.enable_grad():
+            x = self.points.clone().requires_grad_(True)
+            g, d = self._offset(x)
+            u = g + d * (self.basis(x) * omega[self.expert_of(self.points)]).sum(dim=1, keepdim=True)
+            r = self.residual(x, u, self.params)
+        return (r[:, None] if r.ndim == 1 else r).reshape(-1)
+
+    def _levenberg_marquardt(self) -> torch.Tensor:
+        """``(K, N)`` coefficients of a nonlinear residual: LM without a graph, then one differentiable
+        Gauss–Newton step from the detached solution (decision (4) of the module docstring)."""
+        m, n = self.points.shape[0], self._n_basis()
+        point_owner = self.expert_of(self.points)
+        with torch.enable_grad():
+            # b, g, d on the stacked points once per forward: only ω changes between linearisations.
+            x = self.points.repeat(n, 1).requires_grad_(True)
+            b = self.basis(x)
+            g, d = self._offset(x)
+            pick = b.gather(1, torch.arange(n, device=x.device).repeat_interleave(m)[:, None])
+
+            def linearise(omega: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                t = torch.zeros_like(pick).requires_grad_(True)
+                u = g + d * ((b * omega[point_owner].repeat(n, 1)).sum(dim=1, keepdim=True) + t * pick)
+                r = self.residual(x, u, self.params)
+                r = r[:, None] if r.ndim == 1 else r
+                cols = [torch.autograd.grad(r[:, i].sum(), t, retain_graph=True, materialize_grads=True)[0]
+                        for i in range(r.shape[1])]
+                jac = torch.cat(cols, dim=1).reshape(n, m, -1).permute(1, 2, 0).reshape(-1, n)
+                return r[:m].reshape(-1), jac.detach()  # copy 0 is r(ω); rows ordered (point, component)
+
+            omega = torch.zeros(self.experts, n, dtype=self.points.dtype, device=self.points.device)
+            mu = [self.damping] * self.experts
+            for _ in range(self.iterations):
+                r, jac = linearise(omega)
+                r = r.detach()
+                rows = point_owner.repeat_interleave(r.numel() // m)
+                step = torch.stack([expert_coefficients(jac[rows == k], -r[rows == k], ridge=mu[k])
+                                    for k in range(self.experts)])
+                trial = self.residual_at(omega + step).detach()
+                for k in range(self.experts):
+                    if float(trial[rows == k].norm()) < float(r[rows == k].norm()):  # NaN never passes
+                        omega[k] += step[k]
+                        mu[k] = max(mu[k] / 10, self.ridge, 1e-15)  # > 0, so ×10 can recover
+                    else:
+                        mu[k] *= 10
+            r, jac = linearise(omega)  # r keeps its graph to the backbone and PDE parameters; ω, J do not
+        rows = point_owner.repeat_interleave(r.numel() // m)
+        # λ = ridge, not the last μ_k: μ grows on every rejected step, also once converged, and
+        # would bias the derivative; the step's value is not used, so no damping is needed for safety.
+        step = torch.stack([expert_coefficients(jac[rows == k], -r[rows == k], ridge=self.ridge)
+                            for k in range(self.experts)])
+        # The value stays the accepted ω* (an unchecked step could raise the residual); the
+        # derivative is the step's, i.e. the implicit-function-theorem one.
+        return omega + (step - step.detach())
 
     def forward(self, x: torch.Tensor, experts: torch.Tensor | None = None) -> torch.Tensor:
         """The solution at ``x``; ``experts`` (``(n,)`` indices) overrides which expert answers each row."""
