@@ -180,7 +180,8 @@ def _moe_model(cfg: RunConfig, problem: Problem, net: torch.nn.Module, params: d
         points, edges = slab_points(problem.domain, experts=m.experts, per_expert=m.points, axis=m.axis,
                                     generator=gen, dtype=dtype)
         model = MixtureOfExperts(net, residual=pdes[0].fn, points=points, edges=edges, axis=m.axis, params=params,
-                                 lift=a.lift, distance=a.distance, ridge=m.ridge)  # type: ignore[union-attr]
+                                 lift=a.lift, distance=a.distance, ridge=m.ridge,  # type: ignore[union-attr]
+                                 iterations=m.iterations, damping=m.damping)
         mismatch = model.check_affine(generator=gen)
         _, f, _ = model.system()
     except ValueError as err:

@@ -138,13 +138,16 @@ class MoEConfig:
     """``--constraints hard-moe`` (PI-HC-MoE, :class:`physopt.models.MixtureOfExperts`): ``experts``
     equal slabs along input ``axis``, ``basis`` network outputs, ``points`` PDE enforcement points per
     expert and the relative ``ridge`` of the expert solves. ``points ≤ basis`` makes the residual
-    vanish at the points up to the ridge; more points give the least-squares solve of the paper."""
+    vanish at the points up to the ridge; more points give the least-squares solve of the paper.
+    Nonlinear residuals use ``iterations`` Levenberg–Marquardt steps from relative ``damping``."""
 
     experts: int = 4
     basis: int = 20
     points: int = 16
     axis: int = 0
     ridge: float = 1e-8
+    iterations: int = 8
+    damping: float = 1e-3
 
 
 @dataclass(frozen=True)
