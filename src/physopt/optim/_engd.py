@@ -70,6 +70,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from ._flat import flat_params, set_flat_params
 from ._quasi_newton import CONVERGED, MAX_EVALS, NO_PROGRESS, RUNNING, STATUSES
 
 __all__ = ["ENGD", "gauss_newton_direction", "residual_jacobian"]
@@ -232,14 +233,10 @@ class ENGD(Optimizer):
 
     # ---- helpers ----------------------------------------------------------------------
     def _flat(self) -> Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self._params])
+        return flat_params(self._params)
 
     def _set_flat(self, x: Tensor) -> None:
-        offset = 0
-        with torch.no_grad():
-            for p in self._params:
-                p.copy_(x[offset : offset + p.numel()].view_as(p))
-                offset += p.numel()
+        set_flat_params(self._params, x)
 
     def _evaluate(self, closure: Callable[[], Tensor]) -> tuple[float, Tensor]:
         with torch.enable_grad():

@@ -58,6 +58,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
+from ._flat import flat_grad, flat_params, set_flat_params
 from ._quasi_newton import CONVERGED, MAX_EVALS, NO_PROGRESS, RUNNING, STATUSES
 
 __all__ = ["GNSNewton", "bfgs_hessian_update", "regularized_newton_step"]
@@ -185,24 +186,16 @@ class GNSNewton(Optimizer):
 
     # ---- helpers ----------------------------------------------------------------------
     def _flat(self) -> Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self._params])
+        return flat_params(self._params)
 
     def _set_flat(self, x: Tensor) -> None:
-        offset = 0
-        with torch.no_grad():
-            for p in self._params:
-                p.copy_(x[offset : offset + p.numel()].view_as(p))
-                offset += p.numel()
+        set_flat_params(self._params, x)
 
     def _evaluate(self, closure: Callable[[], Tensor]) -> tuple[float, Tensor]:
         with torch.enable_grad():
             loss = closure()
         self._st["n_evals"] = self._st.get("n_evals", 0) + 1
-        g = torch.cat([
-            torch.zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None else p.grad.reshape(-1)
-            for p in self._params
-        ])
-        return float(loss.detach()), g.clone()
+        return float(loss.detach()), flat_grad(self._params)
 
     def _hessian_at(self, closure: Callable[[], Tensor], x: Tensor, g: Tensor) -> Tensor:
         st = self._st

@@ -136,6 +136,8 @@ from typing import Callable, Iterable
 import torch
 from torch import Tensor
 
+from ._flat import flat_grad, flat_params, set_flat_grad, set_flat_params
+
 __all__ = [
     "STATUSES",
     "LineSearchResult",
@@ -475,36 +477,18 @@ class _QuasiNewtonBase(torch.optim.Optimizer):
         """Load a (deep-copied) state dict; continuing gives a bit-identical trajectory."""
         super().load_state_dict(copy.deepcopy(state_dict))
 
-    # ---- flat views ------------------------------------------------------------
+    # ---- flat views (see _flat.py) ----------------------------------------------
     def _gather_flat_params(self) -> Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self._params])
+        return flat_params(self._params)
 
     def _gather_flat_grad(self) -> Tensor:
-        out = []
-        for p in self._params:
-            if p.grad is None:
-                out.append(torch.zeros(p.numel(), dtype=p.dtype, device=p.device))
-            else:
-                out.append(p.grad.detach().reshape(-1))
-        return torch.cat(out)
+        return flat_grad(self._params)
 
     def _set_flat_params(self, x: Tensor) -> None:
-        offset = 0
-        with torch.no_grad():
-            for p in self._params:
-                n = p.numel()
-                p.copy_(x[offset : offset + n].view_as(p))
-                offset += n
+        set_flat_params(self._params, x)
 
     def _set_flat_grad(self, g: Tensor) -> None:
-        offset = 0
-        for p in self._params:
-            n = p.numel()
-            if p.grad is None:
-                p.grad = g[offset : offset + n].view_as(p).clone()
-            else:
-                p.grad.copy_(g[offset : offset + n].view_as(p))
-            offset += n
+        set_flat_grad(self._params, g)
 
     def _evaluate(self, closure: Callable[[], Tensor]) -> tuple[float, Tensor]:
         with torch.enable_grad():
