@@ -12,30 +12,15 @@ SMALL = ["model.width=8", "model.depth=2", "sampler.sizes.pde=200", "sampler.siz
          "sampler.resample_every=15", "causal.epsilon=1", "causal.bins=8"]
 
 
-class StopAt:
-    def __init__(self, step):
-        self.step = step
-
-    def on_record(self, trainer, record):
-        pass
-
-    def on_step(self, trainer):
-        if trainer.step == self.step:
-            trainer.request_stop()
-
-    def on_end(self, trainer, result):
-        pass
-
-
 @pytest.mark.parametrize(("method", "stop"), [("rad", 17), pytest.param("rar", 31, marks=pytest.mark.slow)])
-def test_adaptive_causal_resume_equals_uninterrupted(tmp_path, method, stop):
+def test_adaptive_causal_resume_equals_uninterrupted(tmp_path, method, stop, stop_at):
     # adam then ssbroyden: the RAD/RAR redraws at steps 15 and 30 fall in both phases, so the
     # quasi-Newton cache invalidation on new points is exercised too.
     common = dict(optimizer="adam+ssbroyden", constraints="hard", steps=40, seed=5,
                   overrides=[*SMALL, f"sampler.method={method}"])
     full = physopt.solve("convection", **common)
     part = tmp_path / "part"
-    r = physopt.solve("convection", out=part, callbacks=[StopAt(stop)], **common)
+    r = physopt.solve("convection", out=part, callbacks=[stop_at(stop)], **common)
     assert r.status == "interrupted"
     resumed = physopt.resume(part)
     # Bit-for-bit: float64 on CPU with the same thread count is deterministic.

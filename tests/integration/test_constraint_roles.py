@@ -62,23 +62,6 @@ def test_roles_survive_the_toml_round_trip(tmp_path):
     assert res.report.roles == {"pde": "penalty", "bc": "alm", "ic": "penalty"}
 
 
-class StopAt:
-    """Simulates Ctrl-C at ``step`` (graceful stop + checkpoint)."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def on_record(self, trainer, record):
-        pass
-
-    def on_step(self, trainer):
-        if trainer.step == self.step:
-            trainer.request_stop()
-
-    def on_end(self, trainer, result):
-        pass
-
-
 class _Counting:
     """Wraps Duals.lagrangian/update to record the multipliers every closure evaluation sees."""
 
@@ -122,11 +105,11 @@ def test_quasi_newton_phase_holds_multipliers_fixed_within_a_step():
     [(70, "adam+lbfgs"), pytest.param(40, "adam+lbfgs", marks=pytest.mark.slow),
      pytest.param(70, "adam+ssbroyden", marks=pytest.mark.slow)],
 )
-def test_resume_equals_uninterrupted_with_constraints_and_quasi_newton(tmp_path, stop, optimizer):
+def test_resume_equals_uninterrupted_with_constraints_and_quasi_newton(tmp_path, stop, optimizer, stop_at):
     common = dict(optimizer=optimizer, constraints="alm", steps=80, seed=3, overrides=[*SMALL, "roles.ic=lagrangian"])
     full = physopt.solve("burgers", out=tmp_path / "full", **common)
     part = tmp_path / "part"
-    r = physopt.solve("burgers", out=part, callbacks=[StopAt(stop)], **common)
+    r = physopt.solve("burgers", out=part, callbacks=[stop_at(stop)], **common)
     assert r.status == "interrupted" and r.report.steps == stop
     resumed = physopt.resume(part)
     assert resumed.status == full.status == "completed"

@@ -47,24 +47,13 @@ def test_adam_then_engd_drops_the_error(user_problem):
 
 
 @pytest.mark.slow  # three runs with reports: ~17 s
-def test_engd_resume_equals_uninterrupted(tmp_path, user_problem):
+def test_engd_resume_equals_uninterrupted(tmp_path, user_problem, stop_at):
     spec = f"{user_problem}:problem"
     common = dict(optimizer="adam+engd", constraints="penalty", steps=170, seed=1,
                   overrides=[*TINY, "checkpoint_every=5"])
     full = physopt.solve(spec, out=tmp_path / "full", **common)
 
-    class StopAt:
-        def on_record(self, trainer, record):
-            pass
-
-        def on_step(self, trainer):
-            if trainer.step == 160:
-                trainer.request_stop()
-
-        def on_end(self, trainer, result):
-            pass
-
-    part = physopt.solve(spec, out=tmp_path / "part", callbacks=[StopAt()], **common)
+    part = physopt.solve(spec, out=tmp_path / "part", callbacks=[stop_at(160)], **common)
     assert part.status == "interrupted"
     resumed = physopt.resume(tmp_path / "part")
     assert resumed.report.rel_l2 == full.report.rel_l2 and math.isfinite(full.report.rel_l2)

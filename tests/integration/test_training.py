@@ -24,39 +24,20 @@ def test_error_drops_on_a_small_problem(tmp_path, user_problem):
     assert after < before / 100, (before, after)
 
 
-class StopAt:
-    """Simulates Ctrl-C (graceful stop + checkpoint) or a kill (exception, no final checkpoint)."""
-
-    def __init__(self, step, *, kill):
-        self.step, self.kill = step, kill
-
-    def on_record(self, trainer, record):
-        pass
-
-    def on_step(self, trainer):
-        if trainer.step == self.step:
-            if self.kill:
-                raise KeyboardInterrupt
-            trainer.request_stop()
-
-    def on_end(self, trainer, result):
-        pass
-
-
 @pytest.mark.parametrize(
     ("stop", "kill", "constraints", "optimizer"),
     [(40, False, "hard", "adam+ssbroyden"), (90, False, "hard", "adam+ssbroyden"),
      (110, True, "hard", "adam+ssbroyden"), (70, False, "alm", "adam")],
 )
-def test_resume_equals_uninterrupted(tmp_path, stop, kill, constraints, optimizer):
+def test_resume_equals_uninterrupted(tmp_path, stop, kill, constraints, optimizer, stop_at):
     common = dict(optimizer=optimizer, constraints=constraints, steps=140, seed=3, overrides=SMALL_BURGERS)
     full = physopt.solve("burgers", out=tmp_path / "full", **common)
     part = tmp_path / "part"
     if kill:
         with pytest.raises(KeyboardInterrupt):
-            physopt.solve("burgers", out=part, callbacks=[StopAt(stop, kill=True)], **common)
+            physopt.solve("burgers", out=part, callbacks=[stop_at(stop, kill=True)], **common)
     else:
-        r = physopt.solve("burgers", out=part, callbacks=[StopAt(stop, kill=False)], **common)
+        r = physopt.solve("burgers", out=part, callbacks=[stop_at(stop, kill=False)], **common)
         assert r.status == "interrupted" and r.report.steps == stop
     resumed = physopt.resume(part)
     assert resumed.status == full.status == "completed"

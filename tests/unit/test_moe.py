@@ -218,28 +218,13 @@ def test_levenberg_marquardt_on_an_affine_residual_matches_the_ridge_solve():
     torch.testing.assert_close(lm.coefficients().detach(), exact, rtol=1e-9, atol=1e-9 * float(exact.abs().max()))
 
 
-class _StopAt:
-    def __init__(self, step):
-        self.step = step
-
-    def on_record(self, trainer, record):
-        pass
-
-    def on_step(self, trainer):
-        if trainer.step == self.step:
-            trainer.request_stop()
-
-    def on_end(self, trainer, result):
-        pass
-
-
 @pytest.mark.slow  # three runs with run directories and plots: ~20 s on a loaded 2-core machine
-def test_hard_moe_resumes_bit_for_bit(tmp_path):
+def test_hard_moe_resumes_bit_for_bit(tmp_path, stop_at):
     common = dict(constraints="hard-moe", optimizer="adam", steps=6, seed=1,
                   overrides=["model.width=6", "model.depth=1", "moe.basis=5", "moe.points=3", "moe.experts=2",
                              "sampler.sizes.pde=40", "threads=1", "checkpoint_every=2", "eval_every=3"])
     full = physopt.solve("diffusion-reaction", out=tmp_path / "full", **common)
-    part = physopt.solve("diffusion-reaction", out=tmp_path / "part", callbacks=[_StopAt(3)], **common)
+    part = physopt.solve("diffusion-reaction", out=tmp_path / "part", callbacks=[stop_at(3)], **common)
     assert part.status == "interrupted"
     resumed = physopt.resume(tmp_path / "part")
     # float64 on CPU with one thread is deterministic; the enforcement points are buffers.
