@@ -13,8 +13,8 @@ from typing import Any
 import torch
 
 from .. import optim as optim_pkg
-from ..models import MLP, ExpertInterfaces, HardConstraint, MixtureOfExperts, slab_edges, slab_points
-from ..problems import Problem, Residual, SpaceTime, available, build_ansatz, get
+from ..models import MLP, ExpertInterfaces, HardConstraint, MixtureOfExperts, PeriodicEmbedding, slab_edges, slab_points
+from ..problems import Box, Periodic, Problem, Residual, SpaceTime, available, build_ansatz, get
 from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
 from ._schema import ConfigError, RunConfig
 
@@ -100,6 +100,43 @@ def make_optimizer(phase: Phase, params: Sequence[torch.nn.Parameter]) -> torch.
         return optim_pkg.build(phase.optimizer, list(params), lr=phase.lr, **dict(phase.options))
     except TypeError as err:  # an unknown option for this optimizer
         raise ConfigError(f"optimizer {phase.optimizer!r}: {err}") from err
+
+
+def _periodic_axes(cfg: RunConfig, problem: Problem) -> dict[str, tuple[int, float]]:
+    """``{condition: (input axis, period)}`` of the problem's Periodic conditions, for ``model.periodic``."""
+    found = {k: c for k, c in problem.conditions.items() if isinstance(c, Periodic)}
+    if not found:
+        raise ConfigError(f"model.periodic = true needs a Periodic condition; {problem.name!r} has "
+                          f"{', '.join(f'{k} ({type(c).__name__})' for k, c in problem.conditions.items())}")
+    if cfg.method == "lpinn" or cfg.constraints == "hard-moe":
+        raise ConfigError(f"model.periodic = true builds its own MLP; it does not combine with "
+                          f"method {cfg.method!r} / constraints {cfg.constraints!r}")
+    if not isinstance(cfg.model.harmonics, int) or cfg.model.harmonics < 1:
+        raise ConfigError(f"model.harmonics must be a positive int, got {cfg.model.harmonics!r}")
+    bad = {k: cfg.roles[k] for k in found if k in cfg.roles and cfg.roles[k] != "penalty"}
+    if bad:
+        raise ConfigError(f"roles {bad}: with model.periodic = true the periodic conditions are exact; drop these roles")
+    space = problem.domain.space if isinstance(problem.domain, SpaceTime) else problem.domain
+    if not isinstance(space, Box):
+        raise ConfigError(f"model.periodic = true needs a box-shaped space, got {type(space).__name__}")
+    return {k: (c.axis, space.hi[c.axis] - space.lo[c.axis]) for k, c in found.items()}
+
+
+def _holds_exactly(problem: Problem, name: str, model: torch.nn.Module, dtype: torch.dtype) -> bool:
+    """Whether ``model`` meets the Periodic condition ``name`` to round-off at 64 probe points.
+
+    The embedding alone always does; wrapped in a hard ansatz it does only when the lift and distance
+    are periodic too (Allen–Cahn's u0 = x² cos(πx) is not, in its derivative). A condition the model
+    misses keeps its role. Tolerance: sqrt(machine epsilon) times the output scale (1.5e-8 in
+    float64): derivative residuals carry round-off amplified by the network's derivatives, while a
+    real mismatch (a non-periodic lift) is of the order of the solution.
+    """
+    cond = problem.conditions[name]
+    probe = torch.Generator().manual_seed(0)  # its own stream: the run's generators stay untouched
+    batch = cond.sample(problem.domain, 64, generator=probe, dtype=dtype)
+    r = cond.residual(model, batch, {}).detach()
+    scale = 1.0 + model(batch["x"]).detach().abs().max()
+    return bool(r.abs().max() <= torch.finfo(dtype).eps ** 0.5 * scale)
 
 
 def make_roles(cfg: RunConfig, problem: Problem) -> dict[str, Role]:
@@ -254,18 +291,31 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
             )
 
     gen = torch.Generator().manual_seed(cfg.seed)
+    periodic = _periodic_axes(cfg, problem) if cfg.model.periodic else {}
+    axes = sorted(set(periodic.values()))
     try:
+        in_dim, bounds = problem.input_dim, problem.domain.bounds
+        if periodic:
+            k = cfg.model.harmonics
+            in_dim = PeriodicEmbedding.features(in_dim=in_dim, axes=[a for a, _ in axes], harmonics=k)
+            bounds = PeriodicEmbedding.feature_bounds(bounds, axes=[a for a, _ in axes], harmonics=k)
         net = MLP(
-            in_dim=problem.input_dim, out_dim=cfg.moe.basis if moe else problem.output_dim, width=cfg.model.width,
-            depth=cfg.model.depth, activation=cfg.model.activation, bounds=problem.domain.bounds,
+            in_dim=in_dim, out_dim=cfg.moe.basis if moe else problem.output_dim, width=cfg.model.width,
+            depth=cfg.model.depth, activation=cfg.model.activation, bounds=bounds,
             generator=gen, dtype=dtype,
         )
+        if periodic:
+            net = PeriodicEmbedding(net, in_dim=problem.input_dim, axes=[a for a, _ in axes],
+                                    periods=[p for _, p in axes], harmonics=cfg.model.harmonics)
     except ValueError as err:
         raise ConfigError(f"model: {err}") from err
     model: torch.nn.Module = net
     if hard and not moe:
         a = problem.ansatz
         model = HardConstraint(net, lift=a.lift, distance=a.distance)  # type: ignore[union-attr]
+    for name in periodic:  # exact through the model: the condition leaves the loss (role "hard")
+        if _holds_exactly(problem, name, model, dtype):
+            roles[name] = Role("hard")
 
     sizes = {k: v for k, v in {**problem.sizes, **cfg.sampler.sizes}.items() if roles.get(k, Role()).kind != "hard"}
     for name in problem.conditions:

@@ -38,11 +38,17 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """MLP of ``depth`` hidden layers of ``width`` units (see :class:`physopt.models.MLP`)."""
+    """MLP of ``depth`` hidden layers of ``width`` units (see :class:`physopt.models.MLP`).
+
+    ``periodic = true`` feeds the coordinates of the problem's :class:`~physopt.problems.Periodic`
+    conditions through ``cos/sin(k 2π x / P)``, ``k = 1..harmonics`` (:class:`physopt.models.PeriodicEmbedding`),
+    so those conditions hold exactly and leave the loss."""
 
     width: int = 20
     depth: int = 8
     activation: str = "tanh"
+    periodic: bool = False
+    harmonics: int = 1
 
 
 @dataclass(frozen=True)

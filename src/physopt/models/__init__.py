@@ -1,5 +1,6 @@
 """How to represent a solution: networks and exact-constraint wrappers."""
 
+from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
@@ -9,7 +10,9 @@ __all__ = [
     "ExpertInterfaces",
     "HardConstraint",
     "MixtureOfExperts",
+    "PeriodicEmbedding",
     "expert_coefficients",
+    "periodic_features",
     "slab_edges",
     "slab_points",
 ]
