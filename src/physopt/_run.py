@@ -124,7 +124,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         plots += [p.name] if p is not None else []
     return Report(
         problem=problem_label, optimizer=cfg.optim.name, constraints=cfg.constraints, steps=fit.steps,
-        wall_time_s=round(fit.wall_time_s, 3), rel_l2=metrics.get("rel_l2"), max_abs_error=metrics.get("max_abs_error"),
+        wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"), max_abs_error=metrics.get("max_abs_error"),
         constraint_violation=violations, residual_rms=residuals, status=fit.status, message=fit.message,
         seed=cfg.seed, dtype=cfg.dtype, final_loss=fit.final.get("loss"), versions=versions(),
         config=to_dict(cfg), plots=plots,
@@ -151,7 +151,7 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     trainer = Trainer(
         model=b.model, objective=b.objective, sampler=b.sampler, phases=b.phases,
         make_optimizer=make_optimizer, params=b.params, steps=cfg.steps,
-        time_budget=cfg.time_budget or None, evaluator=_evaluator(b.problem, b.dtype),
+        time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.dtype),
         eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks,
     )
     if state is not None:

@@ -16,6 +16,7 @@ import pytest
 
 from physopt.bench import Block, GridSettings, rebuild, render_html, render_markdown, run_grid
 from physopt.bench._grid import expand
+from physopt.bench._leaderboard import settings_text
 from physopt.bench._results import aggregate
 from physopt.bench._runner import cell_state, check_stale
 from physopt.cli import main
@@ -253,3 +254,17 @@ def test_ctrl_c_inside_a_cell_checkpoints_and_the_rerun_resumes_it(problems, tmp
     assert rerun.returncode == 0 and "1 resumed" in rerun.stdout, rerun.stderr
     a, b = (json.loads((tmp_path / d / "results.json").read_text())["cells"][0] for d in ("full", "part"))
     assert {k: a[k] for k in COMPARED} == {k: b[k] for k in COMPARED}
+
+
+def test_cpu_clock_reaches_every_cell_and_the_leaderboard_text():
+    cells, _ = expand([Block(problems=("poisson2d",), optimizers=("adam",), seeds=1)],
+                      GridSettings(time_budget=5.0, clock="cpu"))
+    assert "--set budget_clock=cpu" in cells[0].command()
+    assert cells[0].config["budget_clock"] == "cpu" and cells[0].spec()["clock"] == "cpu"
+    wall, _ = expand([Block(problems=("poisson2d",), optimizers=("adam",), seeds=1)], GridSettings(time_budget=5.0))
+    assert "budget_clock" not in wall[0].command() and "clock" not in wall[0].spec()  # old run dirs stay valid
+    with pytest.raises(ValueError, match="clock must be 'wall' or 'cpu', got 'gpu'"):
+        GridSettings(clock="gpu")
+    doc = _doc()
+    doc["settings"]["clock"] = "cpu"
+    assert "a time budget of 10 CPU s (process time)" in settings_text(doc)

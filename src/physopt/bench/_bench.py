@@ -80,6 +80,7 @@ def run_grid(
     blocks: Sequence[Block] | None = None,
     steps: int | None = None,
     time_budget: float | None = DEFAULT_TIME_BUDGET,
+    clock: str = "wall",
     overrides: Sequence[str] = (),
     jobs: int = 1,
     threads: int | None = None,
@@ -96,7 +97,8 @@ def run_grid(
     The grid is ``problems × optimizers × constraints × range(seeds)`` (``"default"`` = the
     problem's own optimizer / formulation; all zoo problems if only the other axes are given), or
     ``blocks``, or, with none of these, :data:`DEFAULT_GRID`. ``time_budget`` (seconds of training
-    per run, ``None`` for none) and ``steps`` (``None``: the problem's own) apply to every cell, as
+    per run, ``None`` for none; counted on ``clock``: ``"wall"`` or ``"cpu"``, process CPU time,
+    fair when other work shares the machine) and ``steps`` (``None``: the problem's own) apply to every cell, as
     do ``overrides`` (``--set key=value``). ``jobs`` cells run at once, each with ``threads``
     torch threads (default: cores // jobs). Calling again with the same arguments skips finished
     cells and resumes interrupted ones. ``peers``: a JSON file of peer-library results shown beside
@@ -120,7 +122,8 @@ def run_grid(
     threads = max(1, cores // jobs) if threads is None else threads
     try:
         grid = tuple(blocks) if blocks is not None else _blocks(problems, optimizers, constraints, seeds)
-        settings = GridSettings(steps=steps, time_budget=time_budget, overrides=tuple(overrides), threads=threads)
+        settings = GridSettings(steps=steps, time_budget=time_budget, overrides=tuple(overrides), threads=threads,
+                                clock=clock)
     except ValueError as err:
         raise ConfigError(str(err)) from None
     peer_records = load_peers(peers) if peers is not None else []
@@ -138,8 +141,8 @@ def run_grid(
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {cores} CPU core(s) available",
         "note": note,
-        "settings": {"steps": steps, "time_budget": time_budget, "overrides": list(overrides), "threads": threads,
-                     "jobs": jobs},
+        "settings": {"steps": steps, "time_budget": time_budget, "clock": clock, "overrides": list(overrides),
+                     "threads": threads, "jobs": jobs},
         "versions": versions(),
         "problems": {
             name: {**info[name], "rows": [r for r in rows if r["problem"] == name]}

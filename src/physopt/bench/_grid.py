@@ -64,6 +64,7 @@ class GridSettings:
     time_budget: float | None = None
     overrides: tuple[str, ...] = ()
     threads: int = 1
+    clock: str = "wall"  # what the budget counts: wall-clock or process CPU seconds (budget_clock)
 
     def __post_init__(self) -> None:
         if self.steps is not None and (isinstance(self.steps, bool) or self.steps < 1):
@@ -72,6 +73,15 @@ class GridSettings:
             raise ValueError(f"time_budget must be > 0 seconds or None, got {self.time_budget!r}")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads!r}")
+        if self.clock not in ("wall", "cpu"):
+            raise ValueError(f"clock must be 'wall' or 'cpu', got {self.clock!r}")
+
+    @property
+    def run_overrides(self) -> list[str]:
+        """``--set`` items of every run: threads first (a user's own ``--set threads=...`` comes
+        later and wins), the budget clock when it is not the default, then the user's."""
+        clock = [f"budget_clock={self.clock}"] if self.clock != "wall" else []
+        return [f"threads={self.threads}", *clock, *self.overrides]
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,8 @@ class Cell:
         """Everything that defines the run; stored as ``bench_cell.json`` to detect stale dirs."""
         s = self.settings
         return {"problem": self.problem, "optimizer": self.optimizer, "constraints": self.constraints,
-                "seed": self.seed, "steps": s.steps, "time_budget": s.time_budget, "overrides": list(s.overrides)}
+                "seed": self.seed, "steps": s.steps, "time_budget": s.time_budget, "overrides": list(s.overrides),
+                **({"clock": s.clock} if s.clock != "wall" else {})}  # old run dirs stay valid
 
     def solve_args(self, out: Path) -> list[str]:
         """``physopt solve`` arguments of this cell (without the interpreter)."""
@@ -114,8 +125,7 @@ class Cell:
             args += ["--steps", str(s.steps)]
         if s.time_budget is not None:
             args += ["--time-budget", f"{s.time_budget:g}"]
-        # threads first: a user's own --set threads=... comes later and wins.
-        for item in (f"threads={s.threads}", *s.overrides):
+        for item in s.run_overrides:
             args += ["--set", item]
         return args
 
@@ -163,7 +173,7 @@ def expand(blocks: Sequence[Block], settings: GridSettings) -> tuple[list[Cell],
 
     _check_names(blocks)
     flags = {"steps": settings.steps, "time_budget": settings.time_budget}
-    overrides = [f"threads={settings.threads}", *settings.overrides]
+    overrides = settings.run_overrides
     problems: dict[str, Any] = {}
     verdicts: dict[tuple[str, str, str], tuple[str, dict[str, Any] | None]] = {}
     cells: dict[str, Cell] = {}

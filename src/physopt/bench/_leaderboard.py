@@ -36,6 +36,8 @@ def sorted_rows(problem: dict[str, Any]) -> list[dict[str, Any]]:
 
 def row_cells(row: dict[str, Any]) -> list[str]:
     wall = "–" if row["wall_time_s"] is None else f"{row['wall_time_s']:.1f}"
+    if row["wall_time_s"] is not None and row.get("cpu_time_s") is not None:  # peers and old runs have none
+        wall += f" ({row['cpu_time_s']:.1f} CPU)"
     steps = "–" if row["steps"] is None else f"{row['steps']:.0f}"
     return [row["library"], row["optimizer"] or "–", row["constraints"] or "–", fmt_mean(row), fmt(row["rel_l2_best"]),
             fmt(row["max_abs_error"]), fmt(row["constraint_violation"]), wall, steps, status_text(row)]
@@ -73,7 +75,8 @@ def _table(header: list[str] | tuple[str, ...], rows: list[list[str]]) -> list[s
 def settings_text(doc: dict[str, Any]) -> str:
     """One paragraph: what a cell is and how it is scored."""
     s = doc["settings"]
-    budget = "no time budget" if s["time_budget"] is None else f"a time budget of {s['time_budget']:g} s"
+    unit = "CPU s (process time)" if s.get("clock") == "cpu" else "s"
+    budget = "no time budget" if s["time_budget"] is None else f"a time budget of {s['time_budget']:g} {unit}"
     return (
         f"Each cell is one `physopt solve` run with {budget}"
         + (", the problem's own step count" if s["steps"] is None else f", at most {s['steps']} steps")

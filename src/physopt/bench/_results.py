@@ -51,7 +51,7 @@ def cell_record(cell: Cell, runs: Path, outcome: str, reason: str) -> dict[str, 
     rec: dict[str, Any] = {
         "problem": cell.problem, "optimizer": cell.optimizer, "constraints": cell.constraints, "seed": cell.seed,
         "status": "n/a" if cell.reason else "pending", "reason": reason, "rel_l2": None, "max_abs_error": None,
-        "constraint_violation": None, "wall_time_s": None, "steps": None, "dir": f"runs/{cell.key}",
+        "constraint_violation": None, "wall_time_s": None, "cpu_time_s": None, "steps": None, "dir": f"runs/{cell.key}",
         "command": cell.command(), "curve": [],
     }
     if cell.reason:
@@ -64,7 +64,7 @@ def cell_record(cell: Cell, runs: Path, outcome: str, reason: str) -> dict[str, 
         violations = [v for v in (report.get("constraint_violation") or {}).values() if v is not None]
         rec.update(status=report["status"], rel_l2=report.get("rel_l2"), max_abs_error=report.get("max_abs_error"),
                    constraint_violation=max(violations) if violations else None,
-                   wall_time_s=report.get("wall_time_s"), steps=report.get("steps"))
+                   wall_time_s=report.get("wall_time_s"), cpu_time_s=report.get("cpu_time_s"), steps=report.get("steps"))
         if report["status"] not in FINISHED_OK and not reason:
             rec["reason"] = report.get("message", "")
     if outcome == "failed":
@@ -102,7 +102,8 @@ def aggregate(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "rel_l2_mean": mean, "rel_l2_std": std, "rel_l2_best": min(errs) if errs else None,
             "max_abs_error": _mean(r["max_abs_error"] for r in scored),
             "constraint_violation": _mean(r["constraint_violation"] for r in scored),
-            "wall_time_s": _mean(r["wall_time_s"] for r in scored), "steps": _mean(r["steps"] for r in scored),
+            "wall_time_s": _mean(r["wall_time_s"] for r in scored),
+            "cpu_time_s": _mean(r.get("cpu_time_s") for r in scored), "steps": _mean(r["steps"] for r in scored),
             "command": recs[0]["command"],
         })
     return rows

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--constraints", nargs="+", help="penalty|lagrangian|alm|hard; 'default' = the problem's own")
     b.add_argument("--seeds", type=int, help="seeds 0..N-1 per combination (default 3)")
     b.add_argument("--time-budget", type=float, help="seconds of training per run (0: none; default: see docs/bench.md)")
+    b.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="what --time-budget counts: wall-clock (default) or process CPU seconds (fair under load)")
     b.add_argument("--steps", type=int, help="steps per run (default: the problem's own)")
     b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     b.add_argument("--threads", type=int, help="torch threads per run (default: cores // jobs)")
@@ -142,7 +144,7 @@ def _bench(args: argparse.Namespace, progress, command: str) -> int:
     split = lambda v: None if v is None else [n for item in v for n in item.split(",") if n]  # noqa: E731
     res = run_grid(
         problems=split(args.problems), optimizers=split(args.optimizers), constraints=split(args.constraints),
-        seeds=args.seeds, steps=args.steps, time_budget=budget, overrides=args.set,
+        seeds=args.seeds, steps=args.steps, time_budget=budget, clock=args.clock, overrides=args.set,
         jobs=args.jobs, threads=args.threads, out=args.out, peers=args.peers, note=args.note, progress=progress,
         command=command,
     )

@@ -15,7 +15,7 @@ import torch
 from .. import optim as optim_pkg
 from ..models import MLP, ExpertInterfaces, HardConstraint, MixtureOfExperts, PeriodicEmbedding, slab_edges, slab_points
 from ..problems import Box, Periodic, Problem, Residual, SpaceTime, available, build_ansatz, get
-from ..training import Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
+from ..training import BUDGET_CLOCKS, Causal, Objective, Phase, Role, Sampler, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
 from ._schema import ConfigError, RunConfig
 
 __all__ = ["METHODS", "Built", "build", "load_problem", "make_phases", "make_roles"]
@@ -252,6 +252,8 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         raise ConfigError(f"threads must be >= 0 (0 = torch default), got {cfg.threads}")
     if cfg.time_budget < 0:
         raise ConfigError(f"time_budget must be >= 0 (0 = none), got {cfg.time_budget}")
+    if cfg.budget_clock not in BUDGET_CLOCKS:
+        raise ConfigError(f"budget_clock must be one of {', '.join(BUDGET_CLOCKS)}, got {cfg.budget_clock!r}")
     dtype = DTYPES[cfg.dtype]
     problem = problem if problem is not None else load_problem(cfg.problem, cfg.problem_options)
     unknown = set(cfg.optim.first_sizes) - set(problem.conditions)

@@ -168,7 +168,9 @@ class RunConfig:
     ``method`` is how the PDE itself enters the loss: ``pinn`` (mean-square strong-form residual);
     the seed methods add their own names (see :data:`physopt.config.METHODS`).
     ``problem_options`` go to the problem's factory (``--set problem.dim=1000`` is short for
-    ``--set problem_options.dim=1000``). ``time_budget`` 0 means no budget. ``threads`` is the
+    ``--set problem_options.dim=1000``). ``time_budget`` 0 means no budget; it counts seconds on
+    ``budget_clock``: ``wall`` (default) or ``cpu`` (process CPU time, fair when other jobs share the
+    machine; with ``threads = 1`` the run's own compute time). ``threads`` is the
     number of CPU threads torch uses during the run (0 = torch's default, all cores). On an idle
     2-core machine two threads made an SSBroyden step on Burgers 1.55x faster than one (0.099 s vs
     0.154 s, ``python benchmarks/burgers_threads.py``); when other busy processes share the cores,
@@ -181,6 +183,7 @@ class RunConfig:
     dtype: str = "float64"
     steps: int = 10000
     time_budget: float = 0.0
+    budget_clock: str = "wall"
     constraints: str = "penalty"
     weights: dict[str, float] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)

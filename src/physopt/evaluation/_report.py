@@ -69,6 +69,7 @@ class Report:
     violations: dict[str, dict[str, float]] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
+    cpu_time_s: float | None = None  # process CPU seconds of training (all threads); None in old reports
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +98,7 @@ class Report:
             f"| final loss | {num(self.final_loss)} |",
             f"| steps | {self.steps} |",
             f"| wall time | {self.wall_time_s:.1f} s |",
+            *([f"| CPU time | {self.cpu_time_s:.1f} s |"] if self.cpu_time_s is not None else []),
             f"| optimizer | {self.optimizer} |",
             f"| constraints | {self.constraints} |",
             f"| seed / dtype | {self.seed} / {self.dtype} |",

@@ -2,7 +2,7 @@
 
 from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
-from ._fit import Callback, FitResult, Phase, Trainer
+from ._fit import BUDGET_CLOCKS, Callback, FitResult, Phase, Trainer
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import Objective, Role
@@ -11,6 +11,7 @@ from ._sdgd import SampledDims
 from ._wos import WosTargets
 
 __all__ = [
+    "BUDGET_CLOCKS",
     "Callback",
     "Causal",
     "Checkpointer",

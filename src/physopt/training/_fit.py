@@ -16,7 +16,12 @@ from .. import optim as optim_registry
 from ._objective import Objective
 from ._sampler import Sampler
 
-__all__ = ["Callback", "FitResult", "Phase", "Trainer"]
+__all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "Trainer"]
+
+# What ``time_budget`` counts: wall-clock seconds, or CPU seconds of this process (all threads).
+# The CPU clock keeps budgets fair when other jobs share the cores (a benchmark grid run with
+# ``--jobs`` beside other work); with one torch thread it is the run's own compute time.
+BUDGET_CLOCKS = ("wall", "cpu")
 
 # Optimizer status strings that mean "this optimizer has finished": the phase ends early.
 _FINISHED_PREFIXES = ("converged", "no progress", "max evaluations")
@@ -51,7 +56,8 @@ class Phase:
 @dataclass(frozen=True)
 class FitResult:
     """What a run produced. ``status`` is one of ``completed``, ``time budget``, ``converged``,
-    ``diverged``, ``interrupted``; ``message`` says why in words."""
+    ``diverged``, ``interrupted``; ``message`` says why in words. Times are seconds of training
+    (evaluations included), summed over resumes: wall clock and process CPU time."""
 
     status: str
     message: str
@@ -59,6 +65,7 @@ class FitResult:
     wall_time_s: float
     history: list[dict[str, Any]]
     final: dict[str, Any]
+    cpu_time_s: float = 0.0
 
 
 class Callback(Protocol):
@@ -100,7 +107,9 @@ class Trainer:
 
     ``state_dict()`` captures model, trainable scalars, current optimizer, sampler (RNG and
     points), step, phase and history, so ``load_state_dict`` followed by :meth:`run` continues
-    exactly where the saved run stood.
+    exactly where the saved run stood. ``time_budget`` counts seconds on ``budget_clock``
+    (:data:`BUDGET_CLOCKS`); both clocks are recorded in the history (``wall_time_s``,
+    ``cpu_time_s``).
     """
 
     def __init__(
@@ -114,6 +123,7 @@ class Trainer:
         params: Mapping[str, torch.Tensor],
         steps: int,
         time_budget: float | None = None,
+        budget_clock: str = "wall",
         evaluator: Evaluator | None = None,
         eval_every: int = 500,
         log_every: int = 100,
@@ -123,6 +133,8 @@ class Trainer:
             raise ValueError(f"steps must be a non-negative int, got {steps!r}")
         if time_budget is not None and not time_budget > 0:
             raise ValueError(f"time_budget must be > 0 seconds, got {time_budget!r}")
+        if budget_clock not in BUDGET_CLOCKS:
+            raise ValueError(f"budget_clock must be one of {', '.join(BUDGET_CLOCKS)}, got {budget_clock!r}")
         if not phases:
             raise ValueError("at least one optimizer phase is needed")
         self.model, self.objective, self.sampler = model, objective, sampler
@@ -130,13 +142,14 @@ class Trainer:
         self.make_optimizer = make_optimizer
         self.params = dict(params)  # trainable scalars (and constants) passed to residuals
         self.trainable = [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
-        self.steps, self.time_budget = steps, time_budget
+        self.steps, self.time_budget, self.budget_clock = steps, time_budget, budget_clock
         self.evaluator, self.eval_every, self.log_every = evaluator, eval_every, log_every
         self.callbacks = list(callbacks)
         self.step = 0
         self.phase_index = 0
         self.phase_start = 0
-        self.elapsed = 0.0
+        self.elapsed = 0.0  # wall-clock seconds of training (perf_counter), summed over resumes
+        self.cpu_elapsed = 0.0  # process CPU seconds of training (process_time, all threads)
         self.history: list[dict[str, Any]] = []
         self.last_metrics: dict[str, float] = {}
         self.last_values: dict[str, float] = {}
@@ -157,6 +170,7 @@ class Trainer:
             "phase_index": self.phase_index,
             "phase_start": self.phase_start,
             "elapsed": self.elapsed,
+            "cpu_elapsed": self.cpu_elapsed,
             "model": self.model.state_dict(),
             "params": {k: v.detach().clone() for k, v in self.params.items()},
             "optimizer": self.optimizer.state_dict(),
@@ -171,6 +185,7 @@ class Trainer:
         self.phase_index = int(state["phase_index"])
         self.phase_start = int(state["phase_start"])
         self.elapsed = float(state["elapsed"])
+        self.cpu_elapsed = float(state.get("cpu_elapsed", 0.0))  # absent in checkpoints before budget_clock
         self.model.load_state_dict(state["model"])
         with torch.no_grad():
             for k, v in state["params"].items():
@@ -279,6 +294,7 @@ class Trainer:
             self.last_metrics = self.evaluator(self.model)
             record.update(self.last_metrics)
         record["wall_time_s"] = round(self.elapsed, 3)
+        record["cpu_time_s"] = round(self.cpu_elapsed, 3)
         self.history.append(record)
         for cb in self.callbacks:
             cb.on_record(self, record)
@@ -304,7 +320,7 @@ class Trainer:
             if restore is not None:
                 signal.signal(signal.SIGINT, restore)
         final = {"loss": self.history[-1].get("loss") if self.history else None, **self.last_metrics}
-        result = FitResult(status, message, self.step, self.elapsed, list(self.history), final)
+        result = FitResult(status, message, self.step, self.elapsed, list(self.history), final, self.cpu_elapsed)
         for cb in self.callbacks:
             cb.on_end(self, result)
         return result
@@ -312,21 +328,26 @@ class Trainer:
     def _loop(self) -> tuple[str, str]:
         values: dict[str, float] = {}
         started = time.perf_counter() - self.elapsed
+        cpu_started = time.process_time() - self.cpu_elapsed
         while self.step < self.steps:
             if self._stop_requested:
                 return "interrupted", f"interrupted at step {self.step}; resume with `physopt resume`"
-            if self.time_budget is not None and self.elapsed >= self.time_budget:
+            spent = self.cpu_elapsed if self.budget_clock == "cpu" else self.elapsed
+            if self.time_budget is not None and spent >= self.time_budget:
                 self._record(values, evaluate=True)
-                return "time budget", f"time budget of {self.time_budget:g} s reached at step {self.step}"
+                unit = "CPU s" if self.budget_clock == "cpu" else "s"
+                return "time budget", f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
             if self.phase.steps is not None and self.step - self.phase_start >= self.phase.steps:
                 self._advance_phase()
             try:
                 values = self.last_values = self._one_step()
             except DivergedError as err:
                 self.elapsed = time.perf_counter() - started
+                self.cpu_elapsed = time.process_time() - cpu_started
                 return "diverged", str(err)
             self.step += 1
             self.elapsed = time.perf_counter() - started
+            self.cpu_elapsed = time.process_time() - cpu_started
             done = self.step == self.steps
             if self.step % self.log_every == 0 or self.step % self.eval_every == 0 or done:
                 self._record(values, evaluate=self.step % self.eval_every == 0 or done)
