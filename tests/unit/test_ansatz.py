@@ -224,15 +224,81 @@ def test_build_wires_the_automatic_ansatz():
     assert result.metrics["constraint_violation"]["bc"] == 0.0  # homogeneous data: d is exactly 0
 
 
-@pytest.mark.parametrize("name", ["kovasznay", "cavity"])
-def test_zoo_problems_without_their_own_ansatz_run_hard(name):
-    assert get(name).ansatz is None
-    result = physopt.solve(name, constraints="hard", steps=1, seed=0,
+def test_zoo_problem_without_its_own_ansatz_runs_hard():
+    assert get("kovasznay").ansatz is None
+    result = physopt.solve("kovasznay", constraints="hard", steps=1, seed=0,
                            overrides=["model.width=8", "model.depth=1", "threads=1", "sampler.sizes.pde=50"])
     violation = result.metrics["constraint_violation"]
-    enforced = ("bc", "bc_p") if name == "kovasznay" else ("bc",)
     # RMS over boundary samples of data of size O(1): round-off only.
-    assert max(violation[k] for k in enforced) <= ROUND_OFF, violation
+    assert max(violation[k] for k in ("bc", "bc_p")) <= ROUND_OFF, violation
+
+
+def test_cavity_lid_corners_are_refused_with_faces_point_and_values():
+    # The lid u = 1 meets the no-slip walls at (0, 1) and (1, 1); the Coons lift would cancel to 0.
+    with pytest.raises(ValueError, match=r"output 'u' where the faces x = 0 and y = 1 meet: condition 'bc' on "
+                       r"x = 0 gives 0 at \(x, y\) = \(0, 0\.999999999\), condition 'bc' on y = 1 gives 1 at "
+                       r"\(x, y\) = \(1e-09, 1\).*penalties.*regularise"):
+        build_ansatz(get("cavity"))
+    with pytest.raises(physopt.config.ConfigError, match="hard constraints: incompatible data"):
+        physopt.solve("cavity", constraints="hard", steps=1, seed=0, overrides=["threads=1"])
+
+
+def test_regularised_cavity_lid_is_accepted_and_lifted():
+    cavity = get("cavity")
+
+    def walls(x):  # lid profile 16 x² (1 - x)²: 1 at the centre, 0 with zero slope at the corners
+        lid = (x[:, 1:2] >= 1.0 - 1e-12).to(x.dtype) * 16 * x[:, :1] ** 2 * (1 - x[:, :1]) ** 2
+        return torch.cat([lid, torch.zeros_like(lid)], dim=1)
+
+    problem = dataclasses.replace(cavity, conditions={**cavity.conditions, "bc": Dirichlet(walls, components=(0, 1))})
+    ansatz = build_ansatz(problem)
+    assert _violation(problem, ansatz)["bc"] <= ROUND_OFF
+    below_lid = torch.tensor([[0.5, 0.9]], dtype=torch.float64)
+    # Coons lift of this lid: g(x, y) = y · 16 x²(1 - x)², so 0.9 at (0.5, 0.9), not the cancelled 0.
+    torch.testing.assert_close(ansatz.lift(below_lid)[:, :1], torch.tensor([[0.9]], dtype=torch.float64))
+
+
+def test_conditions_that_disagree_at_a_corner_are_refused():
+    square = Rectangle((0.0, 0.0), (1.0, 1.0))
+    problem = _problem(square, {
+        "left": Dirichlet(lambda x: 1 + x[:, 1:2], on=lambda x: x[:, 0] <= 1e-12),
+        "bottom": Dirichlet(0.5, on=lambda x: x[:, 1] <= 1e-12),
+    })
+    with pytest.raises(ValueError, match=r"x0 = 0 and x1 = 0 meet: condition 'left'.* gives 1 at .*condition "
+                       r"'bottom' on x1 = 0 gives 0\.5"):
+        build_ansatz(problem)
+    agree = _problem(square, {  # the same two faces with data that meet at (0, 0): accepted
+        "left": Dirichlet(lambda x: 0.5 + x[:, 1:2], on=lambda x: x[:, 0] <= 1e-12),
+        "bottom": Dirichlet(0.5, on=lambda x: x[:, 1] <= 1e-12),
+    })
+    assert _violation(agree, build_ansatz(agree))["left"] <= ROUND_OFF
+
+
+@pytest.mark.parametrize("name", ["interval", "disk"])
+def test_initial_data_that_miss_the_wall_data_are_refused(name):
+    problem = _problem(DOMAINS[name] * TimeInterval(0.0, 1.0), {"bc": Dirichlet(0.0), "ic": Initial(1.0)})
+    wall = "x0 = -1" if name == "interval" else r"circle \|\(x0, x1\) - \(0.5, -0.5\)\| = 2"
+    with pytest.raises(ValueError, match=rf"{wall} and x\d = 0 meet: condition 'bc' on {wall} gives 0 at .*condition "
+                       r"'ic' on x\d = 0 gives 1 at"):
+        build_ansatz(problem)
+
+
+def test_zoo_data_pass_the_check_with_a_hundredfold_margin(monkeypatch):
+    # docs/problems.md quotes this margin: every zoo datum but the cavity lid spreads at most 1e-7 of
+    # its scale across an edge (kovasznay's exponential is the largest, measured 1e-8 < spread < 1e-7).
+    import physopt.problems._compatibility as compatibility
+
+    monkeypatch.setattr(compatibility, "RTOL", 1e-7)
+    built = [name for name in physopt.problems.available() if name != "cavity" and build_ansatz(get(name))]
+    assert "kovasznay" in built and "burgers" in built
+
+
+def test_steep_but_continuous_data_are_accepted():
+    # A front of width 1/200 through the corners (1, 0) and (0, 1): slope 200 per unit length, far
+    # steeper than any zoo datum, still continuous, so it must pass (the check allows 1e4).
+    problem = _problem(Rectangle((0.0, 0.0), (1.0, 1.0)),
+                       {"bc": Dirichlet(lambda x: torch.tanh(200 * (x[:, :1] + x[:, 1:2] - 1)))})
+    assert _violation(problem, build_ansatz(problem))["bc"] <= ROUND_OFF
 
 
 @pytest.mark.parametrize("velocity", [0.0, 0.7])
