@@ -140,7 +140,7 @@ def _doc():
         for s, (st, e) in enumerate([("completed", 1e-2), ("time budget", 3e-2), ("diverged", None)])
     ]
     peers = [{"problem": "p", "library": "deepxde", "seed": s, "rel_l2": e, "wall_time_s": 30.0, "steps": 1000,
-              "command": "python burgers.py"} for s, e in enumerate([5e-3, 7e-3])]
+              "cpu_time_s": 20.0 + 2 * s, "command": "python burgers.py"} for s, e in enumerate([5e-3, 7e-3])]
     from physopt.bench._results import peer_groups
 
     rows, prows = aggregate(cells), peer_groups(peers)
@@ -163,6 +163,7 @@ def test_aggregates_and_rendering():
     md = render_markdown(doc)
     assert "| physopt | adam | penalty | 2.00e-02 ± 1.4e-02 | 1.00e-02 |" in md
     assert "| deepxde | – | – | 6.00e-03 ± 1.4e-03 |" in md
+    assert "| 30.0 (21.0 CPU) |" in md  # peer wall and CPU time, means over seeds
     assert "reference error 1.0e-15 (n)" in md and "shared machine" in md
     page = render_html(doc)
     assert page.count("data:image/png;base64,") == 2  # the bar chart and the error-vs-time plot

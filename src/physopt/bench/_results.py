@@ -147,6 +147,7 @@ def peer_groups(peers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "rel_l2_mean": mean, "rel_l2_std": std, "rel_l2_best": min(errs) if errs else None,
             "max_abs_error": _mean(r.get("max_abs_error") for r in recs), "constraint_violation": None,
             "wall_time_s": _mean(float(r["wall_time_s"]) for r in recs if r["wall_time_s"] is not None),
+            "cpu_time_s": _mean(float(r["cpu_time_s"]) for r in recs if r.get("cpu_time_s") is not None),
             "steps": _mean(float(r["steps"]) for r in recs if r["steps"] is not None), "command": recs[0]["command"],
         })
     return rows
