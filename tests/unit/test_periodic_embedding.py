@@ -75,6 +75,8 @@ def test_refuses_problems_without_periodic_conditions():
         build(resolve("burgers", overrides=["model.periodic=true"]))
     with pytest.raises(ConfigError, match="harmonics"):
         build(resolve("kdv", overrides=["model.periodic=true", "model.harmonics=0"]))
+    with pytest.raises(ConfigError, match="holds exactly"):  # a multiplier for a condition that cannot be violated
+        build(resolve("kdv", overrides=["model.periodic=true", "roles.bc=alm"]))
     with pytest.raises(ConfigError, match="lpinn"):
         build(resolve("kdv", overrides=["model.periodic=true", "method=lpinn"]))
 

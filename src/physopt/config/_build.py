@@ -113,9 +113,6 @@ def _periodic_axes(cfg: RunConfig, problem: Problem) -> dict[str, tuple[int, flo
                           f"method {cfg.method!r} / constraints {cfg.constraints!r}")
     if not isinstance(cfg.model.harmonics, int) or cfg.model.harmonics < 1:
         raise ConfigError(f"model.harmonics must be a positive int, got {cfg.model.harmonics!r}")
-    bad = {k: cfg.roles[k] for k in found if k in cfg.roles and cfg.roles[k] != "penalty"}
-    if bad:
-        raise ConfigError(f"roles {bad}: with model.periodic = true the periodic conditions are exact; drop these roles")
     space = problem.domain.space if isinstance(problem.domain, SpaceTime) else problem.domain
     if not isinstance(space, Box):
         raise ConfigError(f"model.periodic = true needs a box-shaped space, got {type(space).__name__}")
@@ -317,6 +314,9 @@ def build(cfg: RunConfig, problem: Problem | None = None) -> Built:
         model = HardConstraint(net, lift=a.lift, distance=a.distance)  # type: ignore[union-attr]
     for name in periodic:  # exact through the model: the condition leaves the loss (role "hard")
         if _holds_exactly(problem, name, model, dtype):
+            if roles[name].kind in ("lagrangian", "alm"):
+                raise ConfigError(f"roles {{{name!r}: {roles[name].kind!r}}}: with model.periodic = true "
+                                  f"{name} holds exactly; drop its role")
             roles[name] = Role("hard")
 
     sizes = {k: v for k, v in {**problem.sizes, **cfg.sampler.sizes}.items() if roles.get(k, Role()).kind != "hard"}
