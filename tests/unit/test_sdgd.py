@@ -125,16 +125,35 @@ def test_sdgd_run_resumes_exactly():
         assert torch.equal(a, b), k
 
 
+def test_poisson_nd_defaults_train_with_sdgd():
+    # The defaults must stay a valid SDGD run (resampling every step, a hard ansatz) at any dim >= 5.
+    b = build(resolve("poisson-nd", overrides=["problem.dim=20"]))
+    pde = b.objective.problem.conditions["pde"]
+    assert isinstance(pde, SampledDims) and (pde.k, pde.total) == (5, 20)
+    assert "bc" not in b.objective.trained
+
+
+@pytest.mark.slow
+def test_poisson_nd_defaults_reach_1e_2_at_d_100():
+    import physopt
+
+    r = physopt.solve("poisson-nd", steps=3000, seed=0, overrides=["threads=1", "eval_every=1000"])
+    # Issue 7's goal. Measured 8.5e-3 at 3000 steps (`python benchmarks/sdgd.py train --dim 100 --k 5
+    # --steps 3000`); Adam with the same net stops at the affine-fit floor 1.6e-2 (`benchmarks/sdgd.py
+    # floor`), so this fails if the recipe regresses to it. The 15 % margin is for rounding-level
+    # differences between machines, which change a 3000-step stochastic trajectory.
+    assert r.metrics["rel_l2"] < 1e-2, r.metrics["rel_l2"]
+
+
 @pytest.mark.slow
 def test_sdgd_trains_poisson_nd_at_d_1000():
     import physopt
 
-    r = physopt.solve("poisson-nd", constraints="hard", optimizer="adam", steps=300, seed=0,
-                      overrides=["problem.dim=1000", "sdgd.dims=10", "sampler.resample_every=1", "model.depth=3",
-                                 "model.width=128", "threads=1", "eval_every=100"])
+    r = physopt.solve("poisson-nd", steps=300, seed=0, overrides=["problem.dim=1000", "threads=1", "eval_every=100"])
     errors = [h["rel_l2"] for h in r.history if "rel_l2" in h]
-    # An untrained net is O(1) wrong; with 10 of 1000 dimensions per step the error falls to 4.3e-2
-    # after 300 steps (`python benchmarks/sdgd.py train --dim 1000 --k 10 --steps 500 --set
-    # eval_every=100`: 0.35, 0.13, 0.043, 0.020, 0.018 at steps 100-500). 0.1 leaves room for
-    # rounding-level differences between machines but fails if the sampled Laplacian were mis-scaled.
-    assert errors[-1] < 0.1, errors
+    # The defaults at d = 1000 (5 of 1000 dimensions per step): an untrained net is O(1) wrong and the
+    # error falls to 3.3e-3 after 300 steps (`python benchmarks/sdgd.py train --dim 1000 --k 5 --steps 500
+    # --set eval_every=100`: 4.1e-2, 5.4e-3, 3.3e-3, 2.8e-3, 2.4e-3 at steps 100-500). 2e-2 (6x) leaves room
+    # for rounding-level differences between machines but fails if the sampled Laplacian were mis-scaled or
+    # the recipe fell back to Adam (4.3e-2 after 300 steps, docs/methods.md).
+    assert errors[-1] < 2e-2, errors

@@ -280,6 +280,17 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
                   "first_sizes": {"pde": 1000}},
     },
+    # poisson-nd: the SDGD paper's net, ansatz and points; NorMuon instead of Adam, which stops at the
+    # affine-fit floor (1.6e-2 at d = 100). Measurements in docs/methods.md (SDGD).
+    "poisson-nd": {
+        "constraints": "hard",  # u = (1 - |x|²)·N(x)
+        "steps": 4000,
+        "eval_every": 500,
+        "model": {"width": 128, "depth": 3},
+        "sampler": {"sizes": {"pde": 100}, "resample_every": 1},
+        "sdgd": {"dims": 5},  # 5 of d Laplacian terms per step; set 0 (full Laplacian) for dim < 5
+        "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
+    },
 }
 
 
