@@ -257,10 +257,16 @@ def test_ctrl_c_inside_a_cell_checkpoints_and_the_rerun_resumes_it(problems, tmp
     assert {k: a[k] for k in COMPARED} == {k: b[k] for k in COMPARED}
 
 
-def test_cpu_clock_reaches_every_cell_and_the_leaderboard_text():
+def test_cpu_clock_reaches_every_cell_and_the_leaderboard_text(tmp_path):
     cells, _ = expand([Block(problems=("poisson2d",), optimizers=("adam",), seeds=1)],
                       GridSettings(time_budget=5.0, clock="cpu"))
     assert "--set budget_clock=cpu" in cells[0].command()
+    # A finished cell's config.toml (the run writes its resolved config) is not taken for stale on resume.
+    from physopt.bench._runner import _config_changes
+    from physopt.config import dumps_toml
+
+    (tmp_path / "config.toml").write_text(dumps_toml(cells[0].config))
+    assert _config_changes(cells[0], tmp_path) == []
     assert cells[0].config["budget_clock"] == "cpu" and cells[0].spec()["clock"] == "cpu"
     wall, _ = expand([Block(problems=("poisson2d",), optimizers=("adam",), seeds=1)], GridSettings(time_budget=5.0))
     assert "budget_clock" not in wall[0].command() and "clock" not in wall[0].spec()  # old run dirs stay valid

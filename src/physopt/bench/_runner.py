@@ -61,7 +61,7 @@ def _config_changes(cell: Cell, directory: Path) -> list[str]:
     s = cell.settings
     flags = {"optim.name": cell.optimizer, "constraints": cell.constraints, "steps": s.steps,
              "time_budget": s.time_budget, "seed": cell.seed}
-    now = to_dict(resolve(cell.problem, flags=flags, overrides=[f"threads={s.threads}", *s.overrides]))
+    now = to_dict(resolve(cell.problem, flags=flags, overrides=s.run_overrides))
     then = to_dict(from_dict(read_toml(directory / "config.toml")))
     # `problem` is stored resolved (a user file's absolute path), so it is compared via the cell key.
     return sorted(k for k in now if k != "problem" and now[k] != then.get(k))
