@@ -82,7 +82,9 @@ def _list(what: str) -> None:
 
         width = max(map(len, optim.available()))
         for name in optim.available():
-            print(f"{name:{width}s}  {optim.spec(name).summary}")
+            entry = optim.spec(name)
+            lr = ", ".join(f"{k} {v:g}" for k, v in entry.recommended.items())
+            print(f"{name:{width}s}  {entry.summary} [{lr}]")
     else:
         from ..config._build import CONSTRAINT_MODES
 

@@ -1,7 +1,7 @@
 """Run configuration: dataclasses, TOML, ``--set`` overrides and :func:`build`."""
 
 from ._build import METHODS, Built, build, load_problem, make_optimizer, make_phases
-from ._load import read_toml, resolve
+from ._load import read_toml, recommended_optim, resolve
 from ._schema import (
     PROBLEM_DEFAULTS,
     CausalConfig,
@@ -40,6 +40,7 @@ __all__ = [
     "make_optimizer",
     "make_phases",
     "read_toml",
+    "recommended_optim",
     "resolve",
     "to_dict",
 ]

@@ -6,9 +6,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .. import optim as optim_pkg
 from ._schema import PROBLEM_DEFAULTS, ConfigError, RunConfig, apply_overrides, from_dict, merge, to_dict
 
-__all__ = ["read_toml", "resolve"]
+__all__ = ["read_toml", "recommended_optim", "resolve"]
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -30,10 +31,66 @@ def resolve(
     flags: dict[str, Any] | None = None,
     overrides: list[str] | None = None,
 ) -> RunConfig:
-    """Defaults < problem defaults < config file < flags (``None`` values ignored) < ``--set``."""
+    """Defaults < problem defaults < config file < flags (``None`` values ignored) < ``--set``.
+
+    A problem's ``optim`` table is tuned for its own optimizer. When the file, a flag or ``--set``
+    picks another one, each phase whose method changed starts from that method's recommended
+    settings (:func:`recommended_optim`; e.g. ``--optimizer muon`` on a problem tuned for Adam gets
+    Muon's learning rate, not Adam's), a phase whose method is unchanged keeps the problem's tuning,
+    and the plan (``switch_at``, ``first_sizes``) stays. ``optim.*`` values from the file, flags
+    and ``--set`` apply on top.
+    """
     file_data = read_toml(config_file) if config_file is not None else {}
     name = problem or file_data.get("problem") or RunConfig.problem
-    data: dict[str, Any] = merge(to_dict(RunConfig()), PROBLEM_DEFAULTS.get(name, {}))
+    defaults = PROBLEM_DEFAULTS.get(name, {})
+    data = _layer(name, defaults, file_data, flags, overrides)
+    tuned = {"name": RunConfig().optim.name, **defaults.get("optim", {})}
+    chosen = data["optim"].get("name")
+    if isinstance(chosen, str) and chosen.lower() != tuned["name"].lower():
+        table = _switched_optim(tuned, chosen)
+        data = _layer(name, {**defaults, "optim": table}, file_data, flags, overrides)
+    return from_dict(data)
+
+
+def _switched_optim(tuned: dict[str, Any], chosen: str) -> dict[str, Any]:
+    """The problem's ``optim`` table ``tuned`` moved to optimizer (or chain) ``chosen``."""
+    old, new = tuned["name"].lower().split("+"), chosen.lower().split("+")
+    rec = recommended_optim(chosen)
+    table = {k: tuned[k] for k in ("switch_at", "first_sizes") if k in tuned}
+    table["name"] = chosen
+    first = ("lr", "options", "schedule", "decay")
+    table.update({k: tuned[k] for k in first if k in tuned} if new[0] == old[0] else
+                 {k: rec[k] for k in first if k in rec})
+    if len(new) == 2:
+        then = ("then_lr", "then_options")
+        kept = len(old) == 2 and new[1] == old[1]
+        table.update({k: tuned[k] for k in then if k in tuned} if kept else {k: rec[k] for k in then if k in rec})
+    return table
+
+
+def recommended_optim(name: str) -> dict[str, Any]:
+    """The ``optim`` table for optimizer (or chain ``first+second``) ``name`` from each method's
+    recommended settings (:attr:`physopt.optim.OptimizerSpec.recommended`); unknown names are
+    left for :func:`build` to report."""
+    parts = name.split("+")
+    try:
+        specs = [dict(optim_pkg.spec(p.strip()).recommended) for p in parts]
+    except (TypeError, ValueError):
+        return {"name": name}
+    table: dict[str, Any] = {"name": name, "lr": specs[0].pop("lr"), "options": specs[0]}
+    if len(specs) == 2:
+        table.update(then_lr=specs[1].pop("lr"), then_options=specs[1])
+    return table
+
+
+def _layer(
+    name: str,
+    defaults: dict[str, Any],
+    file_data: dict[str, Any],
+    flags: dict[str, Any] | None,
+    overrides: list[str] | None,
+) -> dict[str, Any]:
+    data: dict[str, Any] = merge(to_dict(RunConfig()), defaults)
     data = merge(data, file_data)
     data["problem"] = name
     for key, value in (flags or {}).items():
@@ -44,5 +101,4 @@ def resolve(
         for part in head:
             node = node[part]
         node[last] = value
-    data = apply_overrides(data, list(overrides or []))
-    return from_dict(data)
+    return apply_overrides(data, list(overrides or []))

@@ -11,8 +11,9 @@ closure must return the residual *vector* ``r`` of a least-squares loss ``||r||^
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -37,6 +38,16 @@ from ._validation import check_range
 
 __all__ = ["REGISTRY", "OptimizerSpec", "available", "build", "spec"]
 
+# Recommended settings (``OptimizerSpec.recommended``): each method's usual learning rate, checked
+# on Burgers by a x0.1/x1/x10 pilot (`python benchmarks/pinn_optimizers.py --pilot --budget 10`,
+# docs/benchmarks.md): x1 was best for adam, adamw, adamp, amadamw, aro, auon, fismo, hybridauon;
+# amsgd was best at x10, hence 1e-1. The Muon family takes lr in spectral-norm units and gives
+# the AdamW groups (biases, first and last layer) the usual AdamW rate.
+_ADAM_LIKE = MappingProxyType({"lr": 1e-3})
+_SGD_LIKE = MappingProxyType({"lr": 1e-2})
+_MUON_LIKE = MappingProxyType({"lr": 2e-2, "adamw_lr": 1e-3})
+_LINE_SEARCH = MappingProxyType({"lr": 1.0})  # quasi-Newton and Gauss-Newton: lr scales a searched step
+
 
 @dataclass(frozen=True)
 class OptimizerSpec:
@@ -49,6 +60,9 @@ class OptimizerSpec:
         summary: one line for ``physopt list optimizers``.
         needs_residuals: the closure returns the residual vector ``r`` (loss ``||r||^2``) and
             does not call ``backward`` (see :class:`physopt.optim.ENGD`).
+        recommended: ``lr`` and options to start from when nothing else is known (the config
+            layer uses them when a run switches a problem to this optimizer without giving an
+            ``lr``); :func:`build` itself never fills them in.
     """
 
     factory: Callable[..., Optimizer]
@@ -56,6 +70,7 @@ class OptimizerSpec:
     summary: str
     needs_closure: bool = False
     needs_residuals: bool = False
+    recommended: Mapping[str, Any] = field(default_factory=lambda: _ADAM_LIKE, hash=False)
 
 
 def _torch_adam(params: Any, *, lr: float, **options: Any) -> Optimizer:
@@ -78,58 +93,84 @@ _OPTION_SOURCE: dict[Callable[..., Optimizer], Callable[..., Any]] = {
 }
 
 REGISTRY: dict[str, OptimizerSpec] = {
-    "muon": OptimizerSpec(Muon, matrix=True, summary="Muon: Newton–Schulz-orthogonalised momentum"),
+    "muon": OptimizerSpec(
+        Muon, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="Muon: Newton–Schulz-orthogonalised momentum",
+    ),
     "normuon": OptimizerSpec(
-        NorMuon, matrix=True, summary="NorMuon: Muon with row-wise (per-neuron) normalisation"
+        NorMuon, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="NorMuon: Muon with row-wise (per-neuron) normalisation",
     ),
     "namo": OptimizerSpec(
-        NAMO, matrix=True, summary="NAMO: Muon with one Adam-style adaptive step per matrix"
+        NAMO, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="NAMO: Muon with one Adam-style adaptive step per matrix",
     ),
     "namod": OptimizerSpec(
-        NAMOD, matrix=True, summary="NAMO-D: NAMO with clamped per-column adaptive steps"
+        NAMOD, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="NAMO-D: NAMO with clamped per-column adaptive steps",
     ),
     "root": OptimizerSpec(
-        ROOT, matrix=True, summary="ROOT: soft-thresholded momentum, shape-adapted Newton–Schulz"
+        ROOT, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="ROOT: soft-thresholded momentum, shape-adapted Newton–Schulz",
     ),
     "auon": OptimizerSpec(
-        AuON, matrix=True, summary="AuON: unit-norm momentum with a cosh brake (no Newton–Schulz)"
+        AuON, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="AuON: unit-norm momentum with a cosh brake (no Newton–Schulz)",
     ),
     "hybridauon": OptimizerSpec(
-        HybridAuON, matrix=True, summary="Hybrid-AuON: one Newton–Schulz step, then the cosh brake"
+        HybridAuON, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="Hybrid-AuON: one Newton–Schulz step, then the cosh brake",
     ),
     "fismo": OptimizerSpec(
-        FISMO, matrix=True, summary="FISMO: Muon in a Kronecker-factored Fisher metric (P⁻½ O Q⁻½)"
+        FISMO, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="FISMO: Muon in a Kronecker-factored Fisher metric (P⁻½ O Q⁻½)",
     ),
     "aro": OptimizerSpec(
-        ARO, matrix=True, summary="ARO: Sinkhorn (or row-norm/sign) step in a QR-learned rotation"
+        ARO, matrix=True,
+        recommended=_MUON_LIKE,
+        summary="ARO: Sinkhorn (or row-norm/sign) step in a QR-learned rotation",
     ),
     "adamp": OptimizerSpec(
-        AdamP, matrix=False, summary="AdamP: Adam without radial updates on scale-invariant weights"
+        AdamP, matrix=False, summary="AdamP: Adam without radial updates on scale-invariant weights",
     ),
     "sgdp": OptimizerSpec(
         SGDP,
         matrix=False,
+        recommended=_SGD_LIKE,
         summary="SGDP: momentum SGD without radial updates on scale-invariant weights",
     ),
     "adam": OptimizerSpec(_torch_adam, matrix=False, summary="torch.optim.Adam"),
     "adamw": OptimizerSpec(_torch_adamw, matrix=False, summary="torch.optim.AdamW"),
-    "sgd": OptimizerSpec(_torch_sgd, matrix=False, summary="torch.optim.SGD"),
+    "sgd": OptimizerSpec(
+        _torch_sgd, matrix=False, recommended=_SGD_LIKE, summary="torch.optim.SGD",
+    ),
     "lbfgs": OptimizerSpec(
         LBFGS,
         matrix=False,
         needs_closure=True,
+        recommended=_LINE_SEARCH,
         summary="L-BFGS with a strong-Wolfe line search that never steps to NaN",
     ),
     "ssbfgs": OptimizerSpec(
         SSBFGS,
         matrix=False,
         needs_closure=True,
+        recommended=_LINE_SEARCH,
         summary="self-scaled dense BFGS (Urbán et al. 2025; Kiyani et al. 2025)",
     ),
     "ssbroyden": OptimizerSpec(
         SSBroyden,
         matrix=False,
         needs_closure=True,
+        recommended=_LINE_SEARCH,
         summary="self-scaled dense Broyden (Urbán et al. 2025)",
     ),
     "engd": OptimizerSpec(
@@ -137,22 +178,28 @@ REGISTRY: dict[str, OptimizerSpec] = {
         matrix=False,
         needs_closure=True,
         needs_residuals=True,
+        recommended=_LINE_SEARCH,
         summary="energy natural gradient: dense Gauss–Newton step + line search (Müller & Zeinhofer 2023)",
     ),
     "gnsnewton": OptimizerSpec(
         GNSNewton,
         matrix=False,
         needs_closure=True,
+        recommended=_LINE_SEARCH,
         summary="gradient-regularized Newton, BFGS Hessian, gradient-normalized smoothness (Semenov et al. 2025)",
     ),
     "soap": OptimizerSpec(
-        SOAP, matrix=False, summary="SOAP: Adam in the eigenbasis of Shampoo's Kronecker factors"
+        SOAP, matrix=False,
+        recommended=MappingProxyType({"lr": 3e-3}),
+        summary="SOAP: Adam in the eigenbasis of Shampoo's Kronecker factors",
     ),
     "amsgd": OptimizerSpec(
-        AMSGD, matrix=False, summary="AM-SGD: SGD with model-based adaptive memory momentum"
+        AMSGD, matrix=False,
+        recommended=MappingProxyType({"lr": 1e-1}),
+        summary="AM-SGD: SGD with model-based adaptive memory momentum",
     ),
     "amadamw": OptimizerSpec(
-        AMAdamW, matrix=False, summary="AM-AdamW: AdamW with model-based adaptive memory momentum"
+        AMAdamW, matrix=False, summary="AM-AdamW: AdamW with model-based adaptive memory momentum",
     ),
 }
 
