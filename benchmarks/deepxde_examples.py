@@ -1,6 +1,6 @@
 """DeepXDE's published example setups beside physopt's defaults, scored on physopt's references.
 
-    python benchmarks/deepxde_examples.py [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde]
+    python benchmarks/deepxde_examples.py [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde,diffusion-reaction,wave]
         [--seeds 1] [--threads 1] [--budget 300] [--out bench-out/deepxde] [--json docs/data/deepxde.json]
         [--skip-physopt] [--skip-deepxde] [--burgers bench-out/burgers/results.json]
 
@@ -29,6 +29,18 @@ Which example on which problem (the examples themselves are in lululxvi/deepxde,
 * ``kovasznay``: ``Kovasznay_flow.py`` -- the same flow and domain, 2601/400 points, soft
   Dirichlet u, v on the boundary and p on the outflow x = 1, 2-50-50-50-50-3 tanh (Glorot normal),
   Adam lr 1e-3 for 30000 steps, then L-BFGS.
+* ``diffusion-reaction``: ``diffusion_reaction.py`` -- the same PDE, source and domain, output
+  transform t(π² - x²)N + u0(x) (exact IC and walls), 320 interior points, 2-30x6-1 tanh (Glorot
+  uniform), Adam lr 1e-3 for 20000 steps, no L-BFGS.
+* ``wave``: ``wave_1d.py`` solves u_tt = 100 u_xx with modes (1, 2) (A = 2, C = 10); our wave is the
+  NTK-paper variant C = 2 with modes (1, 4). Its setup runs on our problem: soft Dirichlet,
+  initial value and initial velocity losses, 360 points of each kind (PDE points redrawn every step),
+  the spatio-temporal multi-scale Fourier feature net STMsFFN ([2] + [100]·3 + [1], tanh, Glorot
+  uniform, σ_x = 1, σ_t = 1 and 10, inputs scaled by (z - 0.5)·2√3), loss weights 5 / (initial
+  loss of each term), Adam lr 1e-3 with inverse-time decay (2000 steps, 0.9) for 10000 steps.
+  STMsFFN exists only in DeepXDE's TensorFlow-1 and Paddle backends; ``StMsFFN`` below is our
+  PyTorch port of it (same layers: fixed Gaussian Fourier features per input scale, one shared
+  tanh trunk, elementwise products of every spatial with every temporal branch, linear output).
 * ``burgers``: ``Burgers.py``, run by benchmarks/burgers_vs_deepxde.py; ``--burgers FILE`` copies
   that script's results.json records into the JSON output instead of rerunning them.
 
@@ -58,6 +70,9 @@ EXAMPLES = {
     "poisson2d": {"example": "Poisson_Lshape.py (setup on our poisson2d)", "adam": 50000, "lbfgs": True},
     "helmholtz2d": {"example": "Helmholtz_Dirichlet_2d.py (setup on our helmholtz2d)", "adam": 5000, "lbfgs": False},
     "kovasznay": {"example": "Kovasznay_flow.py", "adam": 30000, "lbfgs": True},
+    "diffusion-reaction": {"example": "diffusion_reaction.py", "adam": 20000, "lbfgs": False},
+    "wave": {"example": "wave_1d.py (setup on our wave; STMsFFN ported to PyTorch)", "adam": 10000,
+             "lbfgs": False},
 }
 
 # The DeepXDE side, run in a subprocess so that DeepXDE's global settings stay out of this process.
@@ -76,8 +91,40 @@ name = args["problem"]
 pi = math.pi
 
 
+class StMsFFN(dde.nn.pytorch.NN):
+    """PyTorch port of DeepXDE's STMsFFN (Wang, Wang & Perdikaris 2021): see the module docstring."""
+
+    def __init__(self, sizes, sigmas_x, sigmas_t):
+        super().__init__()
+        init = dde.nn.initializers.get("Glorot uniform")
+        half = sizes[1] // 2
+        # Fixed (untrained) Fourier feature matrices: space inputs first, time last.
+        self.bx = [torch.randn(sizes[0] - 1, half, dtype=torch.float64) * s for s in sigmas_x]
+        self.bt = [torch.randn(1, half, dtype=torch.float64) * s for s in sigmas_t]
+        self.trunk = torch.nn.ModuleList(
+            torch.nn.Linear(sizes[i - 1], sizes[i], dtype=torch.float64) for i in range(2, len(sizes) - 1))
+        pairs = len(sigmas_x) * len(sigmas_t)
+        self.head = torch.nn.Linear(sizes[-2] * pairs, sizes[-1], dtype=torch.float64)
+        for layer in [*self.trunk, self.head]:
+            init(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+
+    def _branch(self, z, b):
+        h = torch.cat([torch.cos(z @ b), torch.sin(z @ b)], dim=1)
+        for layer in self.trunk:
+            h = torch.tanh(layer(h))
+        return h
+
+    def forward(self, inputs):
+        z = self._input_transform(inputs) if self._input_transform is not None else inputs
+        hx = [self._branch(z[:, :-1], b) for b in self.bx]
+        ht = [self._branch(z[:, -1:], b) for b in self.bt]
+        y = self.head(torch.cat([a * c for a in hx for c in ht], dim=1))
+        return self._output_transform(inputs, y) if self._output_transform is not None else y
+
+
 def build():
-    """(data, net, transform or None) of the example's setup on our problem."""
+    """(data, net) of the example's setup on our problem."""
     if name == "allen-cahn-deepxde":
         def pde(x, y):
             return (dde.grad.jacobian(y, x, i=0, j=1) - 0.001 * dde.grad.hessian(y, x, i=0, j=0)
@@ -131,7 +178,51 @@ def build():
         ]
         data = dde.data.PDE(geom, pde, bcs, num_domain=2601, num_boundary=400)
         return data, dde.nn.FNN([2] + [50] * 4 + [3], "tanh", "Glorot normal")
+    if name == "diffusion-reaction":
+        def pde(x, y):
+            s = x[:, 0:1]
+            source = torch.exp(-x[:, 1:2]) * (3 * torch.sin(2 * s) / 2 + 8 * torch.sin(3 * s) / 3
+                                              + 15 * torch.sin(4 * s) / 4 + 63 * torch.sin(8 * s) / 8)
+            return dde.grad.jacobian(y, x, i=0, j=1) - dde.grad.hessian(y, x, i=0, j=0) - source
+        geom = dde.geometry.GeometryXTime(dde.geometry.Interval(-pi, pi), dde.geometry.TimeDomain(0, 1))
+        data = dde.data.TimePDE(geom, pde, [], num_domain=320)
+        net = dde.nn.FNN([2] + [30] * 6 + [1], "tanh", "Glorot uniform")
+
+        def transform(x, y):
+            s = x[:, 0:1]
+            u0 = (torch.sin(s) + torch.sin(2 * s) / 2 + torch.sin(3 * s) / 3 + torch.sin(4 * s) / 4
+                  + torch.sin(8 * s) / 8)
+            return x[:, 1:2] * (pi ** 2 - s ** 2) * y + u0
+        net.apply_output_transform(transform)
+        return data, net
+    if name == "wave":
+        def pde(x, y):
+            return dde.grad.hessian(y, x, i=1, j=1) - 4.0 * dde.grad.hessian(y, x, i=0, j=0)
+        geom = dde.geometry.GeometryXTime(dde.geometry.Interval(0, 1), dde.geometry.TimeDomain(0, 1))
+        u0 = lambda x: np.sin(pi * x[:, 0:1]) + 0.5 * np.sin(4 * pi * x[:, 0:1])
+        bcs = [
+            dde.icbc.DirichletBC(geom, lambda x: 0, lambda _, on_boundary: on_boundary),
+            dde.icbc.IC(geom, u0, lambda _, on_initial: on_initial),
+            dde.icbc.OperatorBC(geom, lambda x, y, _: dde.grad.jacobian(y, x, i=0, j=1),
+                                lambda x, _: dde.utils.isclose(x[1], 0)),
+        ]
+        data = dde.data.TimePDE(geom, pde, bcs, num_domain=360, num_boundary=360, num_initial=360)
+        net = StMsFFN([2] + [100] * 3 + [1], sigmas_x=[1], sigmas_t=[1, 10])
+        net.apply_feature_transform(lambda x: (x - 0.5) * 2 * math.sqrt(3))
+        return data, net
     raise SystemExit(f"no DeepXDE setup for {name!r}")
+
+
+def compile_adam(model):
+    """(compile keyword arguments, extra callbacks) of the example's Adam phase."""
+    if name != "wave":
+        return {"lr": 1e-3}, []
+    # wave_1d.py: every loss term weighted by 5 / its value at initialisation, inverse-time decay,
+    # PDE points redrawn every step.
+    model.compile("adam", lr=1e-3)
+    first = np.asarray(model.train(iterations=0, display_every=1000)[0].loss_train[0])
+    return ({"lr": 1e-3, "loss_weights": list(5.0 / first), "decay": ("inverse time", 2000, 0.9)},
+            [dde.callbacks.PDEPointResampler(period=1)])
 
 
 class Budget(dde.callbacks.Callback):
@@ -156,8 +247,9 @@ c0, w0 = time.process_time(), time.perf_counter()
 budget = args["budget"]
 adam_cap = c0 + (budget / 2 if args["lbfgs"] else budget) if budget else 0
 stop = Budget(adam_cap)
-model.compile("adam", lr=1e-3)
-model.train(iterations=args["adam"], display_every=1000, callbacks=[stop])
+kwargs, callbacks = compile_adam(model)
+model.compile("adam", **kwargs)
+model.train(iterations=args["adam"], display_every=1000, callbacks=[stop, *callbacks])
 adam_steps = model.train_state.step
 rec = {"adam_steps": adam_steps, "adam_rel_l2": score(model), "adam_cpu_s": time.process_time() - c0,
        "budget_hit": stop.hit}
