@@ -1,0 +1,104 @@
+"""Tuned run settings per zoo problem: what ``physopt solve NAME`` starts from.
+
+Each entry overrides :class:`~physopt.config.RunConfig` field defaults; a config file, flags and
+``--set`` apply on top (:func:`physopt.config.resolve`). Every recipe's measurements are in the
+docs named in its comment; problems without an entry run the generic recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PROBLEM_DEFAULTS"]
+
+# Tuned defaults per zoo problem; the command `physopt solve NAME` starts from these.
+# Burgers: see docs/benchmarks.md for the measurements behind this recipe.
+PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
+    "burgers": {
+        "constraints": "hard",
+        "steps": 4000,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 6},
+        "sampler": {"method": "sobol", "sizes": {"pde": 8000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    # poisson2d, helmholtz2d, kovasznay, allen-cahn-deepxde: measured in docs/benchmarks.md "Zoo defaults".
+    "poisson2d": {
+        "constraints": "hard",
+        "steps": 1500,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 2000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 500, "then_lr": 1.0},
+    },
+    "helmholtz2d": {
+        "constraints": "hard",
+        "steps": 2500,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 4000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    "kovasznay": {
+        "constraints": "penalty",  # no ansatz: the wall data are not a simple lift
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
+    # allen-cahn: plain PINN + RAD + Adam/SSBroyden; pilots and results in docs/methods.md (Allen–Cahn).
+    "allen-cahn": {
+        "constraints": "hard",  # the IC by the ansatz u = u0 + t·N; periodicity (u, u_x) stays a penalty
+        "steps": 3000,
+        "eval_every": 250,
+        "model": {"width": 32, "depth": 4},
+        "sampler": {"method": "rad", "resample_every": 250, "candidates": 40000},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
+    "allen-cahn-deepxde": {
+        "constraints": "hard",  # DeepXDE's own output transform, exact for the IC and both walls
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 4},
+        "sampler": {"method": "sobol", "sizes": {"pde": 8000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    # kdv: exact IC and exact periodicity, short Adam then SSBroyden; pilots in docs/methods.md
+    # ("Exactly periodic inputs"), result in docs/benchmarks.md (Zoo defaults).
+    "kdv": {
+        "constraints": "hard",  # the IC by the ansatz u = u0 + t·N
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 40, "depth": 4, "periodic": True},  # u, u_x, u_xx periodic by construction
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 250, "then_lr": 1.0,
+                  "first_sizes": {"pde": 2000}},
+    },
+    # cavity: fixed points stall at 4.8e-2 (the lid corners stay unresolved); RAD redraws the PDE
+    # points every 250 steps, half of them where the residual is large: 4.3e-2 and 3.7e-2
+    # (seeds 0, 1) in 346 and 290 CPU s, docs/benchmarks.md (Zoo defaults).
+    "cavity": {
+        "constraints": "penalty",  # the lid jumps at the top corners; build_ansatz refuses it
+        "steps": 4000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "rad", "resample_every": 250},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0,
+                  "first_sizes": {"pde": 1000}},
+    },
+    # poisson-nd: the SDGD paper's net, ansatz and points; NorMuon instead of Adam, which stops at the
+    # affine-fit floor (1.6e-2 at d = 100). Measurements in docs/methods.md (SDGD).
+    "poisson-nd": {
+        "constraints": "hard",  # u = (1 - |x|²)·N(x)
+        "steps": 4000,
+        "eval_every": 500,
+        "model": {"width": 128, "depth": 3},
+        "sampler": {"sizes": {"pde": 100}, "resample_every": 1},
+        "sdgd": {"dims": 5},  # 5 of d Laplacian terms per step; set 0 (full Laplacian) for dim < 5
+        "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
+    },
+}
