@@ -256,6 +256,10 @@ class Trainer:
             self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen))
         else:
             self.optimizer.step(closure)
+        if "loss" not in seen:
+            # The quasi-Newton optimizers may stop without evaluating (the cached gradient of the
+            # previous step meets tolerance_grad): evaluate once so the step still reports its terms.
+            closure()
         self.objective.end_step()
         loss = float(seen["loss"].detach())
         terms = {k: float(v.detach()) for k, v in seen["terms"].items()}
