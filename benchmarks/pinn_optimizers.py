@@ -16,7 +16,8 @@ Optimizers: every name in :func:`physopt.optim.available` run alone on all point
 chains ``adam+lbfgs``, ``adam+ssbfgs`` and ``adam+ssbroyden`` (1000 Adam steps on the first 2000
 points, then the quasi-Newton method: physopt's Burgers default recipe). Learning rates are the
 best of a three-point grid on Burgers with seed 0 at a shorter budget (``--pilot``); the chosen
-values are in :data:`LR` with the pilot command.
+values are each method's recommended lr (``physopt.optim.spec(name).recommended``; pilot command
+at :func:`base_lr`).
 
 Budget: process CPU time with one thread (``time.process_time``), which stays fair when other
 jobs share the machine; error evaluations are timed separately and excluded. Each cell runs in
@@ -49,19 +50,18 @@ PROBLEMS: dict[str, list[str]] = {
 COMMON = ["model.width=20", "model.depth=6", "dtype=float64", "threads=1", "eval_every=100000000"]
 CHAINS = ("adam+lbfgs", "adam+ssbfgs", "adam+ssbroyden")
 
-# Learning rate per optimizer (first phase of a chain: Adam 1e-3). Base values from each method's
-# usual setting, checked by `python benchmarks/pinn_optimizers.py --pilot --budget 10 --out
-# bench-out/pinn-opt-pilot` (Burgers, seed 0, lr x {0.1, 1, 10}): x1 was best for adam, adamw,
-# adamp, amadamw, aro, auon, fismo, hybridauon (and kept for the rest of the Muon family, whose
-# pilot cells were not run); amsgd was best at x10 (edge of the grid), hence 1e-1.
-LR: dict[str, float] = {
-    "adam": 1e-3, "adamw": 1e-3, "adamp": 1e-3, "amadamw": 1e-3, "soap": 3e-3,
-    "sgd": 1e-2, "sgdp": 1e-2, "amsgd": 1e-1,
-    "muon": 2e-2, "normuon": 2e-2, "namo": 2e-2, "namod": 2e-2, "root": 2e-2,
-    "auon": 2e-2, "hybridauon": 2e-2, "fismo": 2e-2, "aro": 2e-2,
-    "lbfgs": 1.0, "ssbfgs": 1.0, "ssbroyden": 1.0, "engd": 1.0, "gnsnewton": 1.0,
-}
-BASE_LR_DEFAULT = 1e-3
+# Learning rate per optimizer (first phase of a chain: Adam 1e-3): the method's recommended value,
+# `physopt.optim.spec(name).recommended["lr"]`, checked by `python benchmarks/pinn_optimizers.py
+# --pilot --budget 10 --out bench-out/pinn-opt-pilot` (Burgers, seed 0, lr x {0.1, 1, 10}): x1 was
+# best for adam, adamw, adamp, amadamw, aro, auon, fismo, hybridauon (and kept for the rest of the
+# Muon family, whose pilot cells were not run); amsgd was best at x10 (edge of the grid), hence 1e-1.
+def base_lr(optimizer: str) -> float:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from physopt import optim
+
+    return float(optim.spec(optimizer).recommended["lr"])
+
+
 QUASI_NEWTON_LIKE = ("lbfgs", "ssbfgs", "ssbroyden", "engd", "gnsnewton")
 
 
@@ -77,7 +77,7 @@ def cell_settings(problem: str, optimizer: str, lr: float | None) -> list[str]:
     if "+" in optimizer:
         sets += ["optim.lr=1e-3", "optim.switch_at=1000", "optim.then_lr=1.0", "optim.first_sizes.pde=2000"]
     else:
-        sets += [f"optim.lr={lr if lr is not None else LR.get(optimizer, BASE_LR_DEFAULT)}"]
+        sets += [f"optim.lr={lr if lr is not None else base_lr(optimizer)}"]
         if optimizer in ("muon", "normuon", "namo", "namod", "root", "auon", "hybridauon", "fismo", "aro"):
             sets += ["optim.options.adamw_lr=1e-3"]  # biases and edge layers: the usual AdamW rate
     return sets
@@ -178,7 +178,7 @@ def drive(args: argparse.Namespace) -> None:
         while todo and len(running) < args.jobs:
             cell = todo.pop(0)
             p, n, s, scale = cell
-            lr = LR.get(n, BASE_LR_DEFAULT) * scale if "+" not in n else None
+            lr = base_lr(n) * scale if "+" not in n else None
             spec = json.dumps({"problem": p, "optimizer": n, "seed": s, "budget": args.budget,
                                "every": args.budget / 30, "sets": cell_settings(p, n, lr), "lr_scale": scale})
             env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
