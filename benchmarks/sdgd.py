@@ -2,6 +2,7 @@
 the accuracy a polynomial correction can reach (why Adam plateaus).
 
     OMP_NUM_THREADS=1 python benchmarks/sdgd.py memory [--dims 100 300 1000] [--k 10]
+    OMP_NUM_THREADS=1 python benchmarks/sdgd.py source [--dim 1000] [--points 100]
     OMP_NUM_THREADS=1 python benchmarks/sdgd.py train --dim 100 --k 5 --steps 4000 [--seed 0] [--set key=value ...]
     OMP_NUM_THREADS=1 python benchmarks/sdgd.py floor [--dim 100] [--points 20000]
 
@@ -162,6 +163,34 @@ def floor(dim: int, points: int) -> None:
         print(f"| {name} | " + " | ".join(f"{_fit_error(x, u, f):.2e}" for f in fits) + " |")
 
 
+def source(dim: int, points: int) -> None:
+    """CPU time of the closed-form source term (O(n·d)) against autograd's Laplacian (d backward
+    passes) on the same points, median of 5 repeats each, measured side by side."""
+    from physopt.problems.ops import laplacian
+    from physopt.problems.zoo import sdgd_coefficients, sdgd_exact, sdgd_laplacian
+
+    c = sdgd_coefficients(dim)
+    x = torch.rand(points, dim, generator=torch.Generator().manual_seed(0), dtype=torch.float64) / dim**0.5
+
+    def closed() -> None:
+        sdgd_laplacian(x, c)
+
+    def autograd() -> None:
+        y = x.clone().requires_grad_(True)
+        laplacian(sdgd_exact(y, c)[:, None], y)
+
+    times = {}
+    for name, fn in (("closed form", closed), ("autograd", autograd)):
+        runs = []
+        for _ in range(5):
+            t0 = time.process_time()
+            fn()
+            runs.append(time.process_time() - t0)
+        times[name] = sorted(runs)[2]
+    print(f"d = {dim}, {points} points: closed form {times['closed form']:.4f} CPU s, autograd "
+          f"{times['autograd']:.4f} CPU s, ratio {times['autograd'] / max(times['closed form'], 1e-9):.0f}x")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "cell":
         print(json.dumps(cell(int(sys.argv[2]), int(sys.argv[3]))))
@@ -180,8 +209,13 @@ def main() -> None:
     f = sub.add_parser("floor")
     f.add_argument("--dim", type=int, default=100)
     f.add_argument("--points", type=int, default=20000)
+    s = sub.add_parser("source")
+    s.add_argument("--dim", type=int, default=1000)
+    s.add_argument("--points", type=int, default=100)
     a = ap.parse_args()
-    if a.cmd == "memory":
+    if a.cmd == "source":
+        source(a.dim, a.points)
+    elif a.cmd == "memory":
         memory(a.dims, a.k)
     elif a.cmd == "train":
         train(a.dim, a.k, a.steps, a.seed, a.extra)

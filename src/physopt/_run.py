@@ -21,6 +21,7 @@ from .config import (
     build,
     dumps_toml,
     from_dict,
+    is_problem_file,
     load_problem,
     make_optimizer,
     read_toml,
@@ -29,6 +30,7 @@ from .config import (
 )
 from .evaluation import Report, max_abs_error, plot_solution, plot_training, rel_l2, versions
 from .problems import Problem
+from .runtime import Runtime
 from .training import Callback, Checkpointer, FitResult, JsonlLogger, ProgressBar, Trainer
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
@@ -57,18 +59,18 @@ class RunResult:
         return self.report.status
 
 
-def _predict(model: torch.nn.Module, points: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+def _predict(model: torch.nn.Module, points: np.ndarray, runtime: Runtime) -> np.ndarray:
     with torch.no_grad():
-        return model(torch.as_tensor(points, dtype=dtype)).double().numpy()
+        return model(runtime.tensor(points)).double().cpu().numpy()
 
 
-def _evaluator(problem: Problem, dtype: torch.dtype):
+def _evaluator(problem: Problem, runtime: Runtime):
     if problem.reference is None:
         return None
     ref = problem.reference
 
     def evaluate(model: torch.nn.Module) -> dict[str, float]:
-        pred = _predict(model, ref.points, dtype)
+        pred = _predict(model, ref.points, runtime)
         return {"rel_l2": rel_l2(pred, ref.values), "max_abs_error": max_abs_error(pred, ref.values)}
 
     return evaluate
@@ -76,7 +78,7 @@ def _evaluator(problem: Problem, dtype: torch.dtype):
 
 def _residual_rms(b: Built) -> dict[str, float]:
     """RMS residual of every condition (hard ones included) on a fixed evaluation sample."""
-    gen = torch.Generator().manual_seed(_EVAL_SEED)
+    gen = torch.Generator(device=b.runtime.device).manual_seed(_EVAL_SEED)
     out = {}
     for name, cond in b.problem.conditions.items():
         n = b.problem.sizes.get(name, 1000)
@@ -89,8 +91,8 @@ def _residual_rms(b: Built) -> dict[str, float]:
 def _violations(b: Built) -> dict[str, dict[str, float]]:
     """Max and RMS residual of every non-PDE condition on the training points (the sampler's
     current set) and on the fixed evaluation sample of :func:`_residual_rms`."""
-    train = b.sampler.state_dict()["batch"] or {}
-    gen = torch.Generator().manual_seed(_EVAL_SEED)
+    train = b.sampler.points
+    gen = torch.Generator(device=b.runtime.device).manual_seed(_EVAL_SEED)
     out: dict[str, dict[str, float]] = {}
     for name, cond in b.problem.conditions.items():
         # Same draw order as _residual_rms, so the evaluation points are the same ones.
@@ -109,14 +111,14 @@ def _violations(b: Built) -> dict[str, dict[str, float]]:
 
 
 def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_label: str) -> Report:
-    metrics = _evaluator(b.problem, b.dtype)(b.model) if b.problem.reference is not None else {}
+    metrics = _evaluator(b.problem, b.runtime)(b.model) if b.problem.reference is not None else {}
     residuals = _residual_rms(b)
     violations = {k: v for k, v in residuals.items() if b.problem.conditions[k].kind != "interior"}
     plots: list[str] = []
     if out is not None:
         ref = b.problem.reference
         if ref is not None:
-            p = plot_solution(points=ref.points, reference=ref.values[:, 0], prediction=_predict(b.model, ref.points, b.dtype)[:, 0],
+            p = plot_solution(points=ref.points, reference=ref.values[:, 0], prediction=_predict(b.model, ref.points, b.runtime)[:, 0],
                               grid_shape=ref.grid_shape, input_names=b.problem.input_names,
                               output_name=b.problem.output_names[0], path=out / "solution.png")
             plots += [p.name] if p is not None else []
@@ -138,6 +140,8 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
          progress: TextIO | None, callbacks: Sequence[Callback] = ()) -> RunResult:
     callbacks = list(callbacks)
     checkpointer = None
+    if not b.runtime.is_main:
+        out = None  # files (run directory, metrics, checkpoints, plots) are written by rank 0 alone
     if out is not None:
         logger = JsonlLogger(out / "metrics.jsonl")
         if state is None:
@@ -151,7 +155,7 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     trainer = Trainer(
         model=b.model, objective=b.objective, sampler=b.sampler, phases=b.phases,
         make_optimizer=make_optimizer, params=b.params, steps=cfg.steps,
-        time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.dtype),
+        time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.runtime),
         eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks,
     )
     if state is not None:
@@ -181,6 +185,7 @@ def solve(
     time_budget: float | None = None,
     seed: int | None = None,
     dtype: str | None = None,
+    device: str | None = None,
     out: str | Path | None = None,
     config: str | Path | None = None,
     overrides: Sequence[str] = (),
@@ -202,11 +207,11 @@ def solve(
     obj = problem if isinstance(problem, Problem) else None
     name = obj.name if obj is not None else str(problem)
     spec = name
-    if obj is None and ":" in name and name.split(":", 1)[0].endswith(".py"):
+    if obj is None and is_problem_file(name):
         path, factory = name.rsplit(":", 1)
         spec = f"{Path(path).expanduser().resolve()}:{factory}"  # resumable from any directory
     flags = {"optim.name": optimizer, "constraints": constraints, "method": method, "steps": steps, "time_budget": time_budget,
-             "seed": seed, "dtype": dtype}
+             "seed": seed, "dtype": dtype, "device": device, "in_memory": True if obj is not None else None}
     cfg = resolve(spec, config_file=config, flags=flags, overrides=list(overrides))
     b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options))
     out_dir = None
@@ -214,14 +219,20 @@ def solve(
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.toml").write_text(dumps_toml(to_dict(cfg)))
+        if obj is not None and progress is not None:  # said at solve time, not discovered at resume time
+            progress.write(f"physopt: {name!r} is an in-memory Problem; reopen {out_dir} with "
+                           "physopt.load(dir, problem=...) or physopt.resume(dir, problem=...)\n")
     return _run(cfg, b, out_dir, state=None, progress=progress, callbacks=callbacks)
 
 
-def _read_run(directory: str | Path) -> tuple[Path, RunConfig, dict[str, Any]]:
+def _read_run(directory: str | Path, device: str | None = None) -> tuple[Path, RunConfig, dict[str, Any]]:
     d = Path(directory)
     if not (d / "config.toml").is_file() or not (d / "checkpoint.pt").is_file():
         raise ConfigError(f"{d} is not a physopt run directory (needs config.toml and checkpoint.pt)")
-    cfg = from_dict(read_toml(d / "config.toml"))
+    data = read_toml(d / "config.toml")
+    if device is not None:
+        data["device"] = device  # resume or load on another device than the run started on
+    cfg = from_dict(data)
     try:
         ckpt = torch.load(d / "checkpoint.pt", map_location="cpu", weights_only=False)
     except Exception as err:  # a truncated or foreign file: one clear line, not a traceback
@@ -229,10 +240,26 @@ def _read_run(directory: str | Path) -> tuple[Path, RunConfig, dict[str, Any]]:
     return d, cfg, ckpt
 
 
-def resume(directory: str | Path, *, progress: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> RunResult:
-    """Continue a run from its checkpoint; the result equals an uninterrupted run's."""
-    d, cfg, ckpt = _read_run(directory)
-    b = build(cfg)
+def _problem_of(cfg: RunConfig, directory: Path, problem: Problem | None) -> Problem | None:
+    """The problem to rebuild a run with: the given one for a run started from an in-memory
+    :class:`Problem` (whose functions a run directory cannot store), else the config's own."""
+    if cfg.in_memory and problem is None:
+        raise ConfigError(f"{directory} was started from the in-memory Problem {cfg.problem!r}, which a run directory "
+                          "cannot store; pass it again: physopt.load(dir, problem=p) / physopt.resume(dir, problem=p)")
+    if problem is not None and problem.name != cfg.problem:
+        raise ConfigError(f"{directory} was run on problem {cfg.problem!r}, got problem {problem.name!r}")
+    return problem
+
+
+def resume(directory: str | Path, *, problem: Problem | None = None, device: str | None = None,
+           progress: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> RunResult:
+    """Continue a run from its checkpoint; the result equals an uninterrupted run's.
+
+    ``problem`` is needed (and only allowed to name the run's problem) for a run started from an
+    in-memory :class:`Problem`; ``device`` continues on another device than the run started on.
+    """
+    d, cfg, ckpt = _read_run(directory, device)
+    b = build(cfg, _problem_of(cfg, d, problem))
     return _run(cfg, b, d, state=ckpt["trainer"], progress=progress, callbacks=callbacks)
 
 
@@ -240,22 +267,25 @@ class Solution:
     """A trained model loaded from a run directory (see :func:`load`)."""
 
     def __init__(self, model: torch.nn.Module, problem: Problem, config: RunConfig, report: Report | None,
-                 dtype: torch.dtype) -> None:
-        self.model, self.problem, self.config, self.report, self._dtype = model, problem, config, report, dtype
+                 runtime: Runtime) -> None:
+        self.model, self.problem, self.config, self.report, self._runtime = model, problem, config, report, runtime
 
     def predict(self, points: np.ndarray) -> np.ndarray:
         """Evaluate the model: NumPy ``(n, input_dim)`` → ``(n, output_dim)`` (float64)."""
         x = np.asarray(points, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.problem.input_dim:
             raise ValueError(f"points must have shape (n, {self.problem.input_dim}), got {x.shape}")
-        return _predict(self.model, x, self._dtype)
+        return _predict(self.model, x, self._runtime)
 
 
-def load(directory: str | Path) -> Solution:
-    """Load a finished (or checkpointed) run: ``load(dir).predict(points)``, ``load(dir).report``."""
-    d, cfg, ckpt = _read_run(directory)
-    b = build(cfg)
+def load(directory: str | Path, *, problem: Problem | None = None, device: str | None = None) -> Solution:
+    """Load a finished (or checkpointed) run: ``load(dir).predict(points)``, ``load(dir).report``.
+
+    ``problem`` as for :func:`resume` (runs started from an in-memory :class:`Problem`).
+    """
+    d, cfg, ckpt = _read_run(directory, device)
+    b = build(cfg, _problem_of(cfg, d, problem))
     b.model.load_state_dict(ckpt["trainer"]["model"])
     b.model.eval()
     report = Report.from_dict(json.loads((d / "report.json").read_text())) if (d / "report.json").is_file() else None
-    return Solution(b.model, b.problem, cfg, report, b.dtype)
+    return Solution(b.model, b.problem, cfg, report, b.runtime)

@@ -102,3 +102,25 @@ def test_problem_options_via_set(capsys, tmp_path):
     capsys.readouterr()
     assert main(["solve", "poisson-nd", "--set", "problem.dimm=7", "--out", str(tmp_path / "x"), *FAST]) == 2
     assert "does not take options ['dimm']" in _err_line(capsys)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a CUDA GPU")
+@pytest.mark.parametrize(("device", "needle"), [("cuda", "no CUDA GPU"), ("cuda:1", "no CUDA GPU"),
+                                                ("tpu", "unknown device 'tpu'")])
+def test_missing_or_unknown_device_exits_2_with_one_line(device, needle, capsys, tmp_path):
+    assert main(["solve", "burgers", "--device", device, "--out", str(tmp_path / "run"), *FAST]) == 2
+    assert needle in _err_line(capsys)
+
+
+def _history(run_dir):
+    clocks = ("wall_time_s", "cpu_time_s")
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(ln).items() if k not in clocks} for ln in lines]
+
+
+def test_device_cpu_equals_the_run_without_the_flag(tmp_path, capsys):
+    short = ["--steps", "12", "--quiet", "--set", "log_every=4", "--set", "optim.switch_at=6",
+             "--set", "sampler.sizes.pde=200", "--set", "model.depth=2"]
+    assert main(["solve", "burgers", "--out", str(tmp_path / "a"), *short]) == 0
+    assert main(["solve", "burgers", "--device", "cpu", "--out", str(tmp_path / "b"), *short]) == 0
+    assert _history(tmp_path / "a") == _history(tmp_path / "b")  # bit-identical, float64

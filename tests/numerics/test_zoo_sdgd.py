@@ -7,7 +7,6 @@ rounding differences stay below ~1e-12 relative to the largest term, 1e-10 absol
 and any wrong coefficient or sign in the derivation gives O(1).
 """
 
-import time
 
 import numpy as np
 import pytest
@@ -41,14 +40,12 @@ def test_closed_form_laplacian_matches_autograd(dim):
     np.testing.assert_allclose(sdgd_exact(x.numpy(), c), sdgd_exact(x, c).numpy(), rtol=0, atol=1e-14)
 
 
-def test_source_term_is_cheap_at_d_1000():
+def test_source_term_at_d_1000():
+    # Its cost (O(n·d), no autograd) is measured in benchmarks/sdgd.py source, not asserted here.
     c = sdgd_coefficients(1000)
     x = _points(1000, n=1000)
-    t0 = time.perf_counter()
     g = sdgd_laplacian(x, c)
-    elapsed = time.perf_counter() - t0
     assert g.shape == (1000,) and torch.isfinite(g).all()
-    assert elapsed < 2.0  # measured ~0.05 s: O(n·d), no autograd
     # ... and still right: compare with autograd (d backward passes) on 2 points.
     assert (sdgd_laplacian(x[:2], c) - _autograd_laplacian(x[:2], c)).abs().max().item() < 1e-8
 

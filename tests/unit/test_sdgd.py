@@ -75,7 +75,7 @@ def test_sampled_dims_condition_draws_from_the_given_generator_and_checks_use():
     cond = SampledDims(problem.conditions["pde"].fn, k=4, total=20)
     b1 = cond.sample(problem.domain, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     b2 = cond.sample(problem.domain, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
-    assert torch.equal(b1["dims"], b2["dims"]) and b1["dims"].unique().numel() == 4
+    assert torch.equal(b1.meta["dims"], b2.meta["dims"]) and b1.meta["dims"].unique().numel() == 4
     model = torch.nn.Linear(20, 1).double()
     assert cond.residual(model, b1, {}).shape == (8, 1)
     ignores = SampledDims(lambda x, u, params: ops.laplacian(u, x), k=4, total=20)
@@ -120,7 +120,7 @@ def test_sdgd_run_resumes_exactly():
     resumed.load_state_dict(state)
     resumed.run()
     # Bit for bit: the dimensions of steps 8-12 come from the restored sampler generator.
-    assert not torch.equal(state["sampler"]["batch"]["pde"]["dims"], resumed.sampler.batch(12)["pde"]["dims"])
+    assert not torch.equal(state["sampler"]["batch"]["pde"]["meta"]["dims"], resumed.sampler.batch(12)["pde"].meta["dims"])
     for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
 

@@ -145,7 +145,7 @@ def _quote(arg: str) -> str:
 
 def _check_names(blocks: Sequence[Block]) -> None:
     from ..config import ConfigError
-    from ..config._build import CONSTRAINT_MODES
+    from ..config import CONSTRAINT_MODES
     from ..optim import available
 
     known = set(available())

@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
     s.add_argument("--seed", type=int, help="random seed (network init and collocation points)")
     s.add_argument("--dtype", choices=["float32", "float64"])
+    s.add_argument("--device", help="where tensors live: cpu (default), cuda, cuda:N or mps")
     s.add_argument("--out", help="run directory (default runs/<problem>-<time>)")
     s.add_argument("--config", help="TOML file with run settings")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     r.add_argument("dir")
+    r.add_argument("--device", help="continue on another device than the run started on")
     r.add_argument("--json", action="store_true")
     r.add_argument("--quiet", action="store_true")
 
@@ -86,7 +88,7 @@ def _list(what: str) -> None:
             lr = ", ".join(f"{k} {v:g}" for k, v in entry.recommended.items())
             print(f"{name:{width}s}  {entry.summary} [{lr}]")
     else:
-        from ..config._build import CONSTRAINT_MODES
+        from ..config import CONSTRAINT_MODES
 
         for name in CONSTRAINT_MODES:
             print(name)
@@ -123,11 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .._run import resume, solve
 
         if args.command == "resume":
-            return _finish(resume(args.dir, progress=progress), args.json)
+            return _finish(resume(args.dir, device=args.device, progress=progress), args.json)
         out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
         result = solve(
             args.problem, optimizer=args.optimizer, constraints=args.constraints, method=args.method,
-            steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, out=out, config=args.config,
+            steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, device=args.device, out=out,
+            config=args.config,
             overrides=args.set, progress=progress,
         )
         return _finish(result, args.json)

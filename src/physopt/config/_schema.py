@@ -10,8 +10,9 @@ import dataclasses
 import tomllib
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from ..models import MLPConfig, model_spec
 from ._defaults import PROBLEM_DEFAULTS
 
 __all__ = [
@@ -38,19 +39,10 @@ class ConfigError(ValueError):
     """An invalid configuration value, key or file (the CLI exits with status 2)."""
 
 
-@dataclass(frozen=True)
-class ModelConfig:
-    """MLP of ``depth`` hidden layers of ``width`` units (see :class:`physopt.models.MLP`).
-
-    ``periodic = true`` feeds the coordinates of the problem's :class:`~physopt.problems.Periodic`
-    conditions through ``cos/sin(k 2π x / P)``, ``k = 1..harmonics`` (:class:`physopt.models.PeriodicEmbedding`),
-    so those conditions hold exactly and leave the loss."""
-
-    width: int = 20
-    depth: int = 8
-    activation: str = "tanh"
-    periodic: bool = False
-    harmonics: int = 1
+# ``[model]`` is a tagged table: its ``kind`` (default "mlp") picks the registered model kind
+# (:data:`physopt.models.MODELS`), whose options dataclass reads the other keys.
+ModelOptions = Annotated[Any, "model options: the dataclass of physopt.models.MODELS[kind]"]
+ModelConfig = MLPConfig  # the options of the default kind, under its earlier name
 
 
 @dataclass(frozen=True)
@@ -169,6 +161,10 @@ class RunConfig:
     roles.bc=alm``); the PDE residual itself is always the objective (role ``penalty``).
     ``method`` is how the PDE itself enters the loss: ``pinn`` (mean-square strong-form residual);
     the seed methods add their own names (see :data:`physopt.config.METHODS`).
+    ``device`` is where tensors live: ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` (a device this
+    machine lacks is a :class:`ConfigError`, never a silent fallback; see :class:`physopt.runtime.Runtime`).
+    ``model`` is a tagged table: ``kind`` (default ``"mlp"``) picks the registered model kind
+    (:data:`physopt.models.MODELS`) whose options dataclass reads the other keys.
     ``problem_options`` go to the problem's factory (``--set problem.dim=1000`` is short for
     ``--set problem_options.dim=1000``). ``time_budget`` 0 means no budget; it counts seconds on
     ``budget_clock``: ``wall`` (default) or ``cpu`` (process CPU time, fair when other jobs share the
@@ -183,6 +179,10 @@ class RunConfig:
     problem_options: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     dtype: str = "float64"
+    device: str = "cpu"
+    # Set by physopt.solve(Problem(...)): the run was built from an in-memory problem, which
+    # load/resume need to be given again (a run directory cannot store its functions).
+    in_memory: bool = False
     steps: int = 10000
     time_budget: float = 0.0
     budget_clock: str = "wall"
@@ -194,7 +194,7 @@ class RunConfig:
     eval_every: int = 500
     checkpoint_every: int = 1000
     threads: int = 0
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelOptions = field(default_factory=MLPConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     duals: DualsConfig = field(default_factory=DualsConfig)
@@ -208,7 +208,19 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
+def _tagged(value: Any, key: str) -> type:
+    """The options dataclass of the ``[model]`` table ``value`` (by its ``kind``)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a table, got {value!r}")
+    try:
+        return model_spec(value.get("kind", "mlp")).config
+    except ValueError as err:
+        raise ConfigError(f"{key}.kind: {err}") from None
+
+
 def _convert(value: Any, tp: Any, key: str) -> Any:
+    if tp == ModelOptions:
+        return _from_dict(_tagged(value, key), value, key + ".")
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
@@ -246,7 +258,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
 
 
 def _from_dict(cls: type, data: dict[str, Any], prefix: str = "") -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     unknown = set(data) - set(hints)
     if unknown:
         valid = ", ".join(prefix + k for k in hints)
@@ -260,18 +272,26 @@ def from_dict(data: dict[str, Any]) -> RunConfig:
 
 
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge; tables merge key by key, everything else is replaced."""
+    """Recursive dict merge; tables merge key by key, everything else is replaced. A tagged table
+    (one with a ``kind``, like ``[model]``) whose kind differs from the base's replaces it whole:
+    options of one model kind mean nothing to another."""
     out = dict(base)
     for k, v in update.items():
-        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        old = out.get(k)
+        same_kind = isinstance(old, dict) and isinstance(v, dict) and v.get("kind", old.get("kind")) == old.get("kind")
+        out[k] = merge(old, v) if same_kind else v  # type: ignore[arg-type]
     return out
 
 
-def _field_type(path: list[str]) -> Any:
+def _field_type(path: list[str], data: dict[str, Any]) -> Any:
     cls: Any = RunConfig
+    node: Any = data
     for i, part in enumerate(path):
+        if cls == ModelOptions:
+            cls = _tagged(node if isinstance(node, dict) else {}, ".".join(path[:i]))
+        node = node.get(part, {}) if isinstance(node, dict) else {}
         if dataclasses.is_dataclass(cls):
-            hints = typing.get_type_hints(cls)
+            hints = typing.get_type_hints(cls, include_extras=True)
             if part not in hints:
                 raise ConfigError(f"unknown config key {'.'.join(path)!r}; valid here: {', '.join(hints)}")
             cls = hints[part]
@@ -307,11 +327,13 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         path = key.strip().split(".")
         if path[0] == "problem" and len(path) > 1:
             path = ["problem_options", *path[1:]]  # --set problem.dim=1000: a factory option
-        value = _parse_value(text.strip(), _field_type(path), key)
+        value = _parse_value(text.strip(), _field_type(path, out), key)
         node = out
         for part in path[:-1]:
             node[part] = dict(node.get(part, {}))
             node = node[part]
+        if path[-1] == "kind" and node.get("kind", value) != value:
+            node.clear()  # another kind: the old kind's options do not apply (see merge)
         node[path[-1]] = value
     return out
 

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..problems import Condition, Domain, SpaceTime
+from ..problems import Condition, Domain, Points, SpaceTime
 
 __all__ = ["ExpertInterfaces", "MixtureOfExperts", "expert_coefficients", "slab_edges", "slab_points"]
 
@@ -77,7 +77,7 @@ def expert_coefficients(a: torch.Tensor, f: torch.Tensor, *, ridge: float) -> to
     # QR of the ridge-augmented matrix gives the Cholesky factor R of the Gram matrix plus λI
     # without forming it, so the solve sees cond(a) rather than cond(a)² before the final products.
     small = rows <= cols
-    tall = torch.cat([a.T if small else a, lam.sqrt() * torch.eye(rows if small else cols, dtype=a.dtype)])
+    tall = torch.cat([a.T if small else a, lam.sqrt() * torch.eye(rows if small else cols, dtype=a.dtype, device=a.device)])
     r = torch.linalg.qr(tall).R
     rhs = f[:, None] if small else (a.T @ f)[:, None]
     y = torch.linalg.solve_triangular(r.T, rhs, upper=False)
@@ -339,12 +339,12 @@ class ExpertInterfaces(Condition):
         parts, have = [], 0
         while have < n:
             x = domain.sample_interior(max(2 * (n - have), 16), generator=generator, dtype=dtype)
-            which = torch.randint(len(self.inner_edges), (x.shape[0],), generator=generator)
-            x[:, self.axis] = torch.tensor(self.inner_edges, dtype=dtype)[which]
+            which = torch.randint(len(self.inner_edges), (x.shape[0],), generator=generator, device=x.device)
+            x[:, self.axis] = torch.tensor(self.inner_edges, dtype=dtype, device=x.device)[which]
             x = x[domain.contains(x)]
             parts.append(x)
             have += x.shape[0]
-        return {"x": torch.cat(parts)[:n]}
+        return Points(torch.cat(parts)[:n])
 
     def residual(self, model, batch, params):  # type: ignore[override]
         if not isinstance(model, MixtureOfExperts):

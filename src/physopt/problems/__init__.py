@@ -23,10 +23,11 @@ from typing import Any
 from . import ops
 from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
-from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual
-from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval
+from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual, Value, value_at
+from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval, fill_by_rejection
 from ._energy import Energy
 from ._integral import Integral
+from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
 from ._wos import walk_on_spheres
 from .zoo import ZOO
@@ -46,6 +47,7 @@ __all__ = [
     "Interval",
     "Neumann",
     "Periodic",
+    "Points",
     "Polygon",
     "Problem",
     "Rectangle",
@@ -54,11 +56,14 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "Transport",
+    "Value",
     "available",
     "build_ansatz",
     "distance_ansatz",
+    "fill_by_rejection",
     "get",
     "ops",
+    "value_at",
     "walk_on_spheres",
 ]
 

@@ -67,7 +67,7 @@ class Ball(Domain):
         return r2 <= self.radius**2 * (1 + 1e-12)
 
     def _directions(self, n: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
-        g = torch.randn((n, self.dim), generator=generator, dtype=dtype)
+        g = torch.randn((n, self.dim), generator=generator, dtype=dtype, device=generator.device)
         norm = g.norm(dim=1, keepdim=True)
         # A zero Gaussian vector has probability 0; guard the division anyway.
         return g / torch.where(norm > 0, norm, torch.ones_like(norm))
@@ -77,15 +77,15 @@ class Ball(Domain):
     ) -> torch.Tensor:
         _check_n(n)
         direction = self._directions(n, generator, dtype)
-        u = torch.rand((n, 1), generator=generator, dtype=dtype)
-        return self._center(dtype) + self.radius * u ** (1.0 / self.dim) * direction
+        u = torch.rand((n, 1), generator=generator, dtype=dtype, device=generator.device)
+        return self._center(dtype, generator.device) + self.radius * u ** (1.0 / self.dim) * direction
 
     def sample_boundary(
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_n(n)
         normals = self._directions(n, generator, dtype)
-        return self._center(dtype) + self.radius * normals, normals
+        return self._center(dtype, generator.device) + self.radius * normals, normals
 
     def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
         """Distance ``(n,)`` from points inside to the sphere (0 on and outside it)."""

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 import torch
 
 from ._domain import Box, Domain, SpaceTime
+from ._points import Points
 
 __all__ = [
+    "Batch",
     "Condition",
     "Data",
     "Dirichlet",
@@ -28,12 +30,15 @@ __all__ = [
     "Neumann",
     "Periodic",
     "Residual",
+    "Value",
+    "value_at",
 ]
+
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 ResidualFn = Callable[[torch.Tensor, torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]
 Value = float | Callable[[torch.Tensor], torch.Tensor]
-Batch = dict[str, torch.Tensor]
+Batch = Points
 
 
 def _as_2d(r: torch.Tensor, name: str) -> torch.Tensor:
@@ -46,11 +51,15 @@ def _as_2d(r: torch.Tensor, name: str) -> torch.Tensor:
     return r
 
 
-def _value(value: Value, x: torch.Tensor) -> torch.Tensor:
+def value_at(value: Value, x: torch.Tensor) -> torch.Tensor:
+    """A condition's ``value`` (a number or ``value(x) -> (n,) | (n, k)``) at the points ``x``, as ``(n, k)``."""
     if callable(value):
         v = value(x)
         return v[:, None] if v.ndim == 1 else v
     return torch.full((x.shape[0], 1), float(value), dtype=x.dtype, device=x.device)
+
+
+_value = value_at  # the short name used throughout this package
 
 
 def _filter(
@@ -63,14 +72,13 @@ def _filter(
     have, tries = 0, 0
     while have < n:
         b = draw(max(2 * (n - have), 16))
-        keep = on(b["x"]).bool()
-        b = {k: v[keep] for k, v in b.items()}
+        b = b.take(on(b.x).bool())
         parts.append(b)
-        have += b["x"].shape[0]
+        have += b.n
         tries += 1
         if tries > 200 and have == 0:
             raise ValueError("the boundary selector `on` rejected every sampled point")
-    return {k: torch.cat([p[k] for p in parts])[:n] for k in parts[0]}
+    return Points.cat(parts).prefix(n)
 
 
 class Condition(ABC):
@@ -80,7 +88,7 @@ class Condition(ABC):
 
     @abstractmethod
     def sample(self, domain: Domain | SpaceTime, n: int, *, generator: torch.Generator, dtype: torch.dtype) -> Batch:
-        """Draw ``n`` points; returns at least ``{"x": (n, dim)}``."""
+        """Draw ``n`` points on ``generator.device`` as :class:`Points` (``x`` of shape ``(n, dim)``)."""
 
     @abstractmethod
     def residual(self, model: Model, batch: Batch, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -95,7 +103,7 @@ class Residual(Condition):
     kind: str = "interior"
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
-        return {"x": domain.sample_interior(n, generator=generator, dtype=dtype)}
+        return Points(domain.sample_interior(n, generator=generator, dtype=dtype))
 
     def residual(self, model, batch, params):  # type: ignore[override]
         x = batch["x"].detach().requires_grad_(True)
@@ -114,7 +122,7 @@ class Dirichlet(Condition):
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         def draw(m: int) -> Batch:
             x, normal = domain.sample_boundary(m, generator=generator, dtype=dtype)
-            return {"x": x, "normal": normal}
+            return Points(x, {"normal": normal})
 
         return _filter(draw, self.on, n)
 
@@ -165,7 +173,7 @@ class Periodic(Condition):
         x = domain.sample_interior(n, generator=generator, dtype=dtype)
         lo, hi = x.clone(), x.clone()
         lo[:, self.axis], hi[:, self.axis] = space.lo[self.axis], space.hi[self.axis]
-        return {"x": lo, "x_pair": hi}
+        return Points(lo, {"x_pair": hi})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         a = batch["x"].detach().requires_grad_(self.derivatives > 0)
@@ -191,7 +199,7 @@ class Initial(Condition):
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         if not isinstance(domain, SpaceTime):
             raise ValueError(f"Initial needs a space-time domain, got {type(domain).__name__}")
-        return {"x": domain.sample_initial(n, generator=generator, dtype=dtype)}
+        return Points(domain.sample_initial(n, generator=generator, dtype=dtype))
 
     def residual(self, model, batch, params):  # type: ignore[override]
         x = batch["x"].detach().requires_grad_(self.order > 0)
@@ -219,7 +227,8 @@ class Data(Condition):
             )
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
-        return {"x": self.points.to(dtype), "values": self.values.to(dtype)}
+        device = generator.device
+        return Points(self.points.to(device=device, dtype=dtype), {"values": self.values.to(device=device, dtype=dtype)})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         return model(batch["x"]) - batch["values"]

@@ -89,7 +89,7 @@ class Domain(ABC):
         distribution for any shape (used by :class:`Disk` and :class:`Polygon`).
         """
         _check_n(n)
-        lo, hi = (torch.tensor(b, dtype=dtype) for b in self.bounds)
+        lo, hi = (torch.tensor(b, dtype=dtype, device=generator.device) for b in self.bounds)
         return fill_by_rejection(n, lambda m: _uniform(m, lo, hi, generator), self.contains)
 
     @abstractmethod
@@ -147,7 +147,9 @@ class Box(Domain):
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> torch.Tensor:
         _check_n(n)
-        return _uniform(n, torch.tensor(self.lo, dtype=dtype), torch.tensor(self.hi, dtype=dtype), generator)
+        dev = generator.device
+        return _uniform(n, torch.tensor(self.lo, dtype=dtype, device=dev), torch.tensor(self.hi, dtype=dtype, device=dev),
+                        generator)
 
     def face_areas(self) -> list[float]:
         """Areas of the 2·dim faces, ordered (axis 0 lo, axis 0 hi, axis 1 lo, ...)."""
@@ -164,13 +166,14 @@ class Box(Domain):
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_n(n)
-        areas = torch.tensor(self.face_areas(), dtype=dtype)
+        dev = generator.device
+        areas = torch.tensor(self.face_areas(), dtype=dtype, device=dev)
         face = torch.multinomial(areas / areas.sum(), n, replacement=True, generator=generator)
         x = self.sample_interior(n, generator=generator, dtype=dtype)
         normals = torch.zeros_like(x)
         axis, side = face // 2, face % 2
-        lo, hi = torch.tensor(self.lo, dtype=dtype), torch.tensor(self.hi, dtype=dtype)
-        rows = torch.arange(n)
+        lo, hi = torch.tensor(self.lo, dtype=dtype, device=dev), torch.tensor(self.hi, dtype=dtype, device=dev)
+        rows = torch.arange(n, device=dev)
         x[rows, axis] = torch.where(side == 0, lo[axis], hi[axis])
         normals[rows, axis] = torch.where(side == 0, -1.0, 1.0).to(dtype)
         return x, normals
@@ -225,9 +228,9 @@ class Disk(Domain):
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_n(n)
-        theta = 2 * math.pi * torch.rand(n, generator=generator, dtype=dtype)
+        theta = 2 * math.pi * torch.rand(n, generator=generator, dtype=dtype, device=generator.device)
         normals = torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
-        return torch.tensor(self.center, dtype=dtype) + self.radius * normals, normals
+        return torch.tensor(self.center, dtype=dtype, device=generator.device) + self.radius * normals, normals
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,7 @@ class Polygon(Domain):
         return abs(self._signed_area())
 
     def _distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
-        e = self._edges.to(x.dtype)
+        e = self._edges.to(dtype=x.dtype, device=x.device)
         a, b = e[:, 0], e[:, 1]
         ab = b - a
         ap = x[:, None, :] - a[None]
@@ -280,7 +283,7 @@ class Polygon(Domain):
         return self._distance_to_boundary(x)
 
     def contains(self, x: torch.Tensor) -> torch.Tensor:
-        e = self._edges.to(x.dtype)
+        e = self._edges.to(dtype=x.dtype, device=x.device)
         a, b = e[:, 0][None], e[:, 1][None]
         px, py = x[:, 0:1], x[:, 1:2]
         crosses = (a[..., 1] > py) != (b[..., 1] > py)
@@ -294,11 +297,11 @@ class Polygon(Domain):
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
         _check_n(n)
-        e = self._edges.to(dtype)
+        e = self._edges.to(dtype=dtype, device=generator.device)
         a, b = e[:, 0], e[:, 1]
         lengths = (b - a).norm(dim=1)
         edge = torch.multinomial(lengths / lengths.sum(), n, replacement=True, generator=generator)
-        s = torch.rand(n, 1, generator=generator, dtype=dtype)
+        s = torch.rand(n, 1, generator=generator, dtype=dtype, device=generator.device)
         x = a[edge] + s * (b[edge] - a[edge])
         d = (b - a) / lengths[:, None]
         # (dy, -dx) is the outward normal of a counter-clockwise polygon; flip for clockwise.
@@ -321,7 +324,7 @@ class TimeInterval:
     def sample(self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """``n`` uniform times, ``(n, 1)``."""
         _check_n(n)
-        return self.t0 + (self.t1 - self.t0) * torch.rand(n, 1, generator=generator, dtype=dtype)
+        return self.t0 + (self.t1 - self.t0) * torch.rand(n, 1, generator=generator, dtype=dtype, device=generator.device)
 
 
 @dataclass(frozen=True)
@@ -367,4 +370,4 @@ class SpaceTime:
     ) -> torch.Tensor:
         """Points of the spatial domain at ``t = t0``."""
         xs = self.space.sample_interior(n, generator=generator, dtype=dtype)
-        return torch.cat([xs, torch.full((n, 1), self.time.t0, dtype=dtype)], dim=1)
+        return torch.cat([xs, torch.full((n, 1), self.time.t0, dtype=dtype, device=xs.device)], dim=1)

@@ -35,6 +35,7 @@ import torch
 
 from ._conditions import Batch, Condition, Model, Value, _value
 from ._domain import SpaceTime
+from ._points import Points
 from ._ops import div, grad
 
 __all__ = ["Energy"]
@@ -60,7 +61,7 @@ class Energy(Condition):
         # slicing a batch by points (a warm-up prefix) keeps it; a Sobol stand-in domain keeps the
         # real domain's measure.
         volume = float(getattr(domain, "domain", domain).measure)
-        return {"x": x, "volume": torch.full((x.shape[0], 1), volume, dtype=dtype)}
+        return Points(x, {"volume": torch.full((x.shape[0], 1), volume, dtype=dtype, device=x.device)})
 
     def _flux_norm(self, g: torch.Tensor) -> torch.Tensor:
         s = (g * g).sum(dim=1, keepdim=True)

@@ -29,6 +29,7 @@ import torch
 
 from ._conditions import Batch, Condition, ResidualFn, _as_2d
 from ._domain import Box, Domain, SpaceTime
+from ._points import Points
 
 __all__ = ["Integral"]
 
@@ -73,7 +74,7 @@ class Integral(Condition):
             raise ValueError(f"Integral needs a positive number of points, got {n!r}")
         if self.quadrature == "monte-carlo":
             x = domain.sample_interior(n, generator=generator, dtype=dtype)
-            return {"x": x, "weights": torch.full((n, 1), domain.measure / n, dtype=dtype)}
+            return Points(x, {"weights": torch.full((n, 1), domain.measure / n, dtype=dtype, device=x.device)})
         lo, hi = _box_bounds(domain)
         dim = len(lo)
         m = max(1, round(n ** (1.0 / dim)))
@@ -84,8 +85,9 @@ class Integral(Condition):
             axes_w.append(0.5 * (b - a) * weights)
         grids = np.meshgrid(*axes_x, indexing="ij")
         wgrid = np.prod(np.meshgrid(*axes_w, indexing="ij"), axis=0)
-        x = torch.as_tensor(np.stack([g.ravel() for g in grids], axis=1), dtype=dtype)
-        return {"x": x, "weights": torch.as_tensor(wgrid.reshape(-1, 1), dtype=dtype)}
+        dev = generator.device
+        x = torch.as_tensor(np.stack([g.ravel() for g in grids], axis=1), dtype=dtype, device=dev)
+        return Points(x, {"weights": torch.as_tensor(wgrid.reshape(-1, 1), dtype=dtype, device=dev)})
 
     def integral(self, model, batch: Batch, params: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """The quadrature value of the integral, ``(1, k)``."""

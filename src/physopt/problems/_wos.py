@@ -39,21 +39,21 @@ PointFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def _directions(m: int, d: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
-    g = torch.randn((m, d), generator=generator, dtype=dtype)
+    g = torch.randn((m, d), generator=generator, dtype=dtype, device=generator.device)
     return g / g.norm(dim=1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)
 
 
 def _green_radius(m: int, d: int, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
     """``m`` samples of q = |y - x| / r with density ∝ q^{d-1} G(q) (module docstring)."""
     if d == 1:
-        return 1 - torch.rand(m, generator=generator, dtype=dtype).sqrt()
+        return 1 - torch.rand(m, generator=generator, dtype=dtype, device=generator.device).sqrt()
     if d == 2:
-        return (torch.rand(m, generator=generator, dtype=dtype) * torch.rand(m, generator=generator, dtype=dtype)).sqrt()
-    out = torch.empty(m, dtype=dtype)
-    todo = torch.arange(m)
+        return (torch.rand(m, generator=generator, dtype=dtype, device=generator.device) * torch.rand(m, generator=generator, dtype=dtype, device=generator.device)).sqrt()
+    out = torch.empty(m, dtype=dtype, device=generator.device)
+    todo = torch.arange(m, device=generator.device)
     while todo.numel():
-        q = torch.rand(todo.numel(), generator=generator, dtype=dtype).sqrt()
-        ok = torch.rand(todo.numel(), generator=generator, dtype=dtype) < 1 - q ** (d - 2)
+        q = torch.rand(todo.numel(), generator=generator, dtype=dtype, device=generator.device).sqrt()
+        ok = torch.rand(todo.numel(), generator=generator, dtype=dtype, device=generator.device) < 1 - q ** (d - 2)
         out[todo[ok]] = q[ok]
         todo = todo[~ok]
     return out
@@ -101,8 +101,8 @@ def walk_on_spheres(
     n, d = points.shape
     dtype = points.dtype
     x = points.detach().repeat_interleave(walks, dim=0).clone()
-    acc = torch.zeros(n * walks, dtype=dtype)
-    active = torch.arange(n * walks)
+    acc = torch.zeros(n * walks, dtype=dtype, device=x.device)
+    active = torch.arange(n * walks, device=x.device)
     for _ in range(max_steps):
         r = _column(distance(x[active]), active.numel())
         moving = r >= epsilon

@@ -67,7 +67,8 @@ class Checkpointer:
         pass
 
     def on_step(self, trainer: Trainer) -> None:
-        if trainer.step % self.every == 0 or time.monotonic() - self._last >= self.seconds:
+        due = trainer.step % self.every == 0 or time.monotonic() - self._last >= self.seconds
+        if due and trainer.finite():  # never overwrite the last good checkpoint with a diverged state
             self.save(trainer)
 
     def on_end(self, trainer: Trainer, result: FitResult) -> None:
@@ -108,8 +109,7 @@ class ProgressBar:
         self._err = record.get("rel_l2", self._err)
 
     def on_step(self, trainer: Trainer) -> None:
-        self._loss = trainer.last_values.get("loss", self._loss)
-        now = time.monotonic()
+        now = time.monotonic()  # the loss shown is the last logged one: reading it every step would synchronise
         if now - self._last >= self.seconds:
             self._last = now
             self.stream.write(("\r" + self._line(trainer)) if self.tty else self._line(trainer) + "\n")

@@ -54,8 +54,8 @@ def bin_losses(
     if not t1 > t0:
         raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
     index = ((t.detach() - t0) / (t1 - t0) * bins).floor().clamp(0, bins - 1).long()
-    sums = torch.zeros(bins, dtype=squares.dtype).index_add(0, index, squares)
-    counts = torch.zeros(bins, dtype=squares.dtype).index_add(0, index, torch.ones_like(squares))
+    sums = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, squares)
+    counts = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, torch.ones_like(squares))
     return sums / counts.clamp(min=1), index
 
 

@@ -1,22 +1,28 @@
-"""The one training loop: sample → residuals → loss → optimizer step, in phases, resumable."""
+"""The one training loop: batch → loss terms → optimizer step, in phases, resumable.
+
+The loop consumes a :class:`~physopt.training.BatchSource` and a :class:`~physopt.training.Loss`
+(protocols in ``_protocols.py``), so collocation PINNs and, later, dataset-trained operators share
+it. Host synchronisation is kept off the per-step path: loss terms stay tensors until a step is
+logged, and non-finite values are watched on the device (:class:`_NonFiniteWatch`) and checked
+every ``log_every`` steps (and before any checkpoint), naming the first bad step and loss term.
+"""
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 import torch
 
 from .. import optim as optim_registry
-from ._objective import Objective
-from ._sampler import Sampler
+from ._protocols import Batch, BatchSource, Loss
 
-__all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "Trainer"]
+__all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
 
 # What ``time_budget`` counts: wall-clock seconds, or CPU seconds of this process (all threads).
 # The CPU clock keeps budgets fair when other jobs share the cores (a benchmark grid run with
@@ -25,6 +31,16 @@ BUDGET_CLOCKS = ("wall", "cpu")
 
 # Optimizer status strings that mean "this optimizer has finished": the phase ends early.
 _FINISHED_PREFIXES = ("converged", "no progress", "max evaluations")
+
+
+class RunStatus(StrEnum):
+    """How a run ended (a string enum: it compares and serialises as its value)."""
+
+    COMPLETED = "completed"
+    TIME_BUDGET = "time budget"
+    CONVERGED = "converged"
+    DIVERGED = "diverged"
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -55,11 +71,11 @@ class Phase:
 
 @dataclass(frozen=True)
 class FitResult:
-    """What a run produced. ``status`` is one of ``completed``, ``time budget``, ``converged``,
-    ``diverged``, ``interrupted``; ``message`` says why in words. Times are seconds of training
+    """What a run produced. ``status`` is a :class:`RunStatus` (``completed``, ``time budget``,
+    ``converged``, ``diverged``, ``interrupted``); ``message`` says why in words. Times are seconds of training
     (evaluations included), summed over resumes: wall clock and process CPU time."""
 
-    status: str
+    status: RunStatus
     message: str
     steps: int
     wall_time_s: float
@@ -75,9 +91,66 @@ class Callback(Protocol):
 
 
 class DivergedError(RuntimeError):
-    def __init__(self, step: int, what: str) -> None:
-        super().__init__(f"non-finite values at step {step} in {what}")
+    def __init__(self, step: int, what: str, checked: int | None = None) -> None:
+        late = "" if checked is None or checked == step + 1 else f" (found at the check after step {checked})"
+        super().__init__(f"non-finite values at step {step} in {what}{late}")
         self.step, self.what = step, what
+
+
+class _NonFiniteWatch:
+    """The first step whose loss or a loss term was non-finite, tracked on the device.
+
+    :meth:`observe` costs a few device operations and no host synchronisation; :meth:`check`
+    synchronises once and raises :class:`DivergedError` naming that step and its bad terms (or a
+    non-finite parameter). ``ok_at`` is the last step a check passed, so callbacks that persist
+    state (checkpoints) can ask :meth:`finite` without a second synchronisation.
+    """
+
+    def __init__(self) -> None:
+        self._first: torch.Tensor | None = None
+        self._flags: torch.Tensor | None = None
+        self._names: tuple[str, ...] = ()
+        self.ok_at = -1
+
+    def observe(self, step: int, loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
+        names = ("loss", *terms)
+        if names != self._names and self._first is not None:
+            self._raise_if_bad(step)  # the set of terms changed (a new phase): settle the old one first
+            self._first = None
+        values = torch.stack([loss.detach().reshape(()), *(t.detach().reshape(()) for t in terms.values())])
+        flags = ~torch.isfinite(values)
+        if self._first is None:
+            self._first = torch.full((), -1, dtype=torch.long, device=values.device)
+            self._flags, self._names = torch.zeros_like(flags), names
+        new = flags.any() & (self._first < 0)
+        self._first = torch.where(new, torch.full_like(self._first, step), self._first)
+        self._flags = torch.where(new, flags, self._flags)
+
+    def _raise_if_bad(self, step: int) -> None:
+        if self._first is None:
+            return
+        first = int(self._first)  # the one host synchronisation of a check
+        if first >= 0:
+            assert self._flags is not None
+            bad = [n for n, f in zip(self._names, self._flags.tolist(), strict=True) if f and n != "loss"] or ["loss"]
+            raise DivergedError(first, "loss term(s) " + ", ".join(repr(b) for b in bad), step)
+
+    def check(self, step: int, model: torch.nn.Module) -> None:
+        """Raise :class:`DivergedError` if any step up to ``step`` was non-finite."""
+        if self.ok_at == step:
+            return
+        self._raise_if_bad(step)
+        for name, p in model.named_parameters():
+            if not torch.isfinite(p).all():
+                raise DivergedError(step - 1, f"parameter {name!r}", step)
+        self.ok_at = step
+
+    def finite(self, step: int, model: torch.nn.Module) -> bool:
+        try:
+            self.check(step, model)
+        except DivergedError:
+            return False
+        return True
 
 
 OptimizerFactory = Callable[[Phase, Sequence[torch.nn.Parameter]], torch.optim.Optimizer]
@@ -89,7 +162,7 @@ class _ResidualClosure:
     weighted residual vector ``r`` (loss ``‖r‖²``) and records terms and loss like the loss
     closure; ``blocks`` lets the optimizer build the Jacobian from small per-point graphs."""
 
-    def __init__(self, objective: Objective, model: torch.nn.Module, batch: Any, params: Mapping[str, torch.Tensor],
+    def __init__(self, objective: Loss, model: torch.nn.Module, batch: Batch, params: Mapping[str, torch.Tensor],
                  seen: dict[str, Any]) -> None:
         self.objective, self.model, self.batch, self.params, self.seen = objective, model, batch, params, seen
 
@@ -116,8 +189,8 @@ class Trainer:
         self,
         *,
         model: torch.nn.Module,
-        objective: Objective,
-        sampler: Sampler,
+        objective: Loss,
+        sampler: BatchSource,
         phases: Sequence[Phase],
         make_optimizer: OptimizerFactory,
         params: Mapping[str, torch.Tensor],
@@ -152,9 +225,9 @@ class Trainer:
         self.cpu_elapsed = 0.0  # process CPU seconds of training (process_time, all threads)
         self.history: list[dict[str, Any]] = []
         self.last_metrics: dict[str, float] = {}
-        self.last_values: dict[str, float] = {}
         self.optimizer = self._new_optimizer()
         self._stop_requested = False
+        self._watch = _NonFiniteWatch()
 
     # ------------------------------------------------------------------ state
     def _new_optimizer(self) -> torch.optim.Optimizer:
@@ -207,23 +280,26 @@ class Trainer:
         self.optimizer = self._new_optimizer()
         return True
 
-    def _residual(self, name: str, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def _residual(self, name: str, points: Any) -> torch.Tensor:
         """Condition ``name``'s residual with the current model (the adaptive sampler's hook)."""
-        return self.objective.problem.conditions[name].residual(self.model, batch, self.params)
+        return self.objective.residual(name, self.model, points, self.params)
 
-    def _one_step(self) -> dict[str, float]:
+    def finite(self) -> bool:
+        """Whether every step so far had finite loss terms and parameters (one host sync; callbacks
+        that persist state ask this first, so a checkpoint is never written from a diverged state)."""
+        return self._watch.finite(self.step, self.model)
+
+    def _one_step(self) -> dict[str, torch.Tensor]:
         self.sampler.adapt(self.step, self._residual)  # RAD/RAR: no-op unless due
         batch = self.sampler.batch(self.step)
-        if self.objective.causal is not None and hasattr(self.optimizer, "invalidate"):
+        if self.objective.varies_per_step and hasattr(self.optimizer, "invalidate"):
             self.optimizer.invalidate()  # causal weights change every step: cached loss/gradient are stale
         if self.sampler.drawn_at == self.step and hasattr(self.optimizer, "invalidate"):
             # New points change the objective: quasi-Newton caches of loss/gradient are stale.
             self.optimizer.invalidate()
         if self.phase.sizes:
-            batch = {
-                name: {k: v[: self.phase.sizes[name]] for k, v in b.items()} if name in self.phase.sizes else b
-                for name, b in batch.items()
-            }
+            sizes = self.phase.sizes
+            batch = {name: b.prefix(sizes[name]) if name in sizes else b for name, b in batch.items()}
         lr = self.phase.lr_at(self.step - self.phase_start)
         for group in self.optimizer.param_groups:
             group.setdefault("base_lr", group["lr"])
@@ -232,7 +308,7 @@ class Trainer:
         # Constraint roles under an optimizer that evaluates the loss several times per step: the
         # step's one dual update runs at its first evaluation (the accepted point of the previous
         # step), then the multipliers stay fixed for the line search (see _closure_based).
-        fixed = self.objective.duals is not None and self._closure_based()
+        fixed = self.objective.has_duals and self._closure_based()
         if fixed and hasattr(self.optimizer, "invalidate"):
             self.optimizer.invalidate()  # the multipliers change below: cached loss/gradient are stale
         pending = [fixed]
@@ -247,8 +323,9 @@ class Trainer:
                 loss = self.objective.lagrangian(terms, residuals)
             else:
                 loss = self.objective.loss(terms, residuals)
-            if torch.isfinite(loss):
-                loss.backward()
+            # No finiteness test here (it would synchronise every step): a non-finite loss is
+            # found by the watch at the next check, which stops the run before any checkpoint.
+            loss.backward()
             seen["terms"], seen["loss"] = terms, loss
             return loss
 
@@ -261,15 +338,9 @@ class Trainer:
             # previous step meets tolerance_grad): evaluate once so the step still reports its terms.
             closure()
         self.objective.end_step()
-        loss = float(seen["loss"].detach())
-        terms = {k: float(v.detach()) for k, v in seen["terms"].items()}
-        if not math.isfinite(loss):
-            bad = [k for k, v in terms.items() if not math.isfinite(v)] or ["loss"]
-            raise DivergedError(self.step, "loss term(s) " + ", ".join(repr(b) for b in bad))
-        for name, p in self.model.named_parameters():
-            if not torch.isfinite(p).all():
-                raise DivergedError(self.step, f"parameter {name!r}")
-        return {"loss": loss, **{f"loss/{k}": v for k, v in terms.items()}, **self.objective.stats()}
+        terms = {k: v.detach() for k, v in seen["terms"].items()}
+        self._watch.observe(self.step, seen["loss"], terms)
+        return {"loss": seen["loss"].detach(), **{f"loss/{k}": v for k, v in terms.items()}}
 
     def _needs_residuals(self) -> bool:
         """Whether the current optimizer's closure returns the residual vector (ENGD)."""
@@ -292,8 +363,11 @@ class Trainer:
         except ValueError:  # not a registry name: a custom factory
             return isinstance(self.optimizer, torch.optim.LBFGS) or hasattr(self.optimizer, "invalidate")
 
-    def _record(self, values: dict[str, float], *, evaluate: bool) -> None:
-        record: dict[str, Any] = {"step": self.step, "optimizer": self.phase.optimizer, **values}
+    def _record(self, values: dict[str, torch.Tensor], *, evaluate: bool) -> None:
+        # The host synchronisation of a logged step: tensors become floats here, not every step.
+        floats = {k: float(v) for k, v in values.items()}
+        stats = self.objective.stats() if values else {}
+        record: dict[str, Any] = {"step": self.step, "optimizer": self.phase.optimizer, **floats, **stats}
         if evaluate and self.evaluator is not None:
             self.last_metrics = self.evaluator(self.model)
             record.update(self.last_metrics)
@@ -324,45 +398,54 @@ class Trainer:
             if restore is not None:
                 signal.signal(signal.SIGINT, restore)
         final = {"loss": self.history[-1].get("loss") if self.history else None, **self.last_metrics}
+        status = RunStatus(status)
         result = FitResult(status, message, self.step, self.elapsed, list(self.history), final, self.cpu_elapsed)
         for cb in self.callbacks:
             cb.on_end(self, result)
         return result
 
-    def _loop(self) -> tuple[str, str]:
-        values: dict[str, float] = {}
-        started = time.perf_counter() - self.elapsed
-        cpu_started = time.process_time() - self.cpu_elapsed
+    def _loop(self) -> tuple[RunStatus, str]:
+        try:
+            return self._steps()
+        except DivergedError as err:
+            self.elapsed = time.perf_counter() - self._started
+            self.cpu_elapsed = time.process_time() - self._cpu_started
+            return RunStatus.DIVERGED, str(err)
+
+    def _steps(self) -> tuple[RunStatus, str]:
+        values: dict[str, torch.Tensor] = {}
+        self._started = started = time.perf_counter() - self.elapsed
+        self._cpu_started = cpu_started = time.process_time() - self.cpu_elapsed
         while self.step < self.steps:
             if self._stop_requested:
-                return "interrupted", f"interrupted at step {self.step}; resume with `physopt resume`"
+                self._watch.check(self.step, self.model)
+                return RunStatus.INTERRUPTED, f"interrupted at step {self.step}; resume with `physopt resume`"
             spent = self.cpu_elapsed if self.budget_clock == "cpu" else self.elapsed
             if self.time_budget is not None and spent >= self.time_budget:
+                self._watch.check(self.step, self.model)
                 self._record(values, evaluate=True)
                 unit = "CPU s" if self.budget_clock == "cpu" else "s"
-                return "time budget", f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
+                return RunStatus.TIME_BUDGET, f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
             if self.phase.steps is not None and self.step - self.phase_start >= self.phase.steps:
                 self._advance_phase()
-            try:
-                values = self.last_values = self._one_step()
-            except DivergedError as err:
-                self.elapsed = time.perf_counter() - started
-                self.cpu_elapsed = time.process_time() - cpu_started
-                return "diverged", str(err)
+            values = self._one_step()
             self.step += 1
             self.elapsed = time.perf_counter() - started
             self.cpu_elapsed = time.process_time() - cpu_started
             done = self.step == self.steps
             if self.step % self.log_every == 0 or self.step % self.eval_every == 0 or done:
+                self._watch.check(self.step, self.model)
                 self._record(values, evaluate=self.step % self.eval_every == 0 or done)
             # Decide about the phase before the callbacks run, so a checkpoint written now
             # already holds the next phase's optimizer and resumes into it.
             opt_status = str(getattr(self.optimizer, "status", "running"))
             finished = opt_status.startswith(_FINISHED_PREFIXES) and not self._advance_phase()
             if finished and not done:
+                self._watch.check(self.step, self.model)
                 self._record(values, evaluate=True)
             for cb in self.callbacks:
                 cb.on_step(self)
             if finished:
-                return "converged", f"optimizer {self.phase.optimizer} stopped at step {self.step}: {opt_status}"
-        return "completed", f"completed {self.step} steps"
+                return RunStatus.CONVERGED, f"optimizer {self.phase.optimizer} stopped at step {self.step}: {opt_status}"
+        self._watch.check(self.step, self.model)
+        return RunStatus.COMPLETED, f"completed {self.step} steps"

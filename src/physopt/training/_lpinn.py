@@ -45,7 +45,8 @@ from torch import nn
 
 from ..models import MLP
 from ..problems import Periodic, Problem, Residual, SpaceTime
-from ..problems._conditions import Condition, Initial, _value
+from ..problems import Condition, Initial, Points
+from ..problems import value_at as _value
 
 __all__ = ["Characteristics", "LagrangianNet", "lagrangian_net", "lagrangian_problem"]
 
@@ -139,7 +140,7 @@ class Characteristics(Condition):
     kind: str = "interior"
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
-        return {"x": domain.sample_interior(n, generator=generator, dtype=dtype)}
+        return Points(domain.sample_interior(n, generator=generator, dtype=dtype))
 
     def residual(self, model, batch, params):  # type: ignore[override]
         z = batch["x"].detach().requires_grad_(True)

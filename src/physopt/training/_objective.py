@@ -14,19 +14,35 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 from typing import Any
 
 import torch
 
 from ..constrained import Constraint, Duals, GradientAscent
-from ..problems import Energy, Problem
+from ..problems import Energy, Points, Problem
 from ._causal import Causal
 
-__all__ = ["Objective", "Role"]
+__all__ = ["ROLE_KINDS", "Objective", "Role", "RoleKind"]
 
-ROLE_KINDS = ("penalty", "hard", "lagrangian", "alm")
-CONSTRAINT_KINDS = ("lagrangian", "alm")
+
+class RoleKind(StrEnum):
+    """The one definition of how a condition can enter training (see the module docstring)."""
+
+    PENALTY = "penalty"
+    HARD = "hard"
+    LAGRANGIAN = "lagrangian"
+    ALM = "alm"
+
+    @property
+    def constrained(self) -> bool:
+        """A constraint with multipliers (``lagrangian`` / ``alm``)."""
+        return self in (RoleKind.LAGRANGIAN, RoleKind.ALM)
+
+
+ROLE_KINDS = tuple(k.value for k in RoleKind)
+CONSTRAINT_KINDS = tuple(k.value for k in RoleKind if k.constrained)
 
 
 @dataclass(frozen=True)
@@ -37,7 +53,7 @@ class Role:
     method of multipliers) configure constraint roles.
     """
 
-    kind: str = "penalty"
+    kind: RoleKind = RoleKind.PENALTY
     weight: float = 1.0
     penalty: float = 1.0
     dual_lr: float | None = None
@@ -45,6 +61,7 @@ class Role:
     def __post_init__(self) -> None:
         if self.kind not in ROLE_KINDS:
             raise ValueError(f"unknown role {self.kind!r}; choose from {list(ROLE_KINDS)}")
+        object.__setattr__(self, "kind", RoleKind(self.kind))  # a plain string names the same kind
         for key in ("weight", "penalty"):
             v = getattr(self, key)
             if not (isinstance(v, int | float) and 0 <= v < math.inf):
@@ -88,10 +105,25 @@ class Objective:
                 },
             )
 
+    @property
+    def varies_per_step(self) -> bool:
+        """Causal weights change the loss function every step (cached evaluations go stale)."""
+        return self.causal is not None
+
+    @property
+    def has_duals(self) -> bool:
+        """Some condition is a constraint with multipliers."""
+        return self.duals is not None
+
+    def residual(self, name: str, model: Callable[[torch.Tensor], torch.Tensor], points: Points,
+                 params: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Condition ``name``'s residual on ``points`` (the adaptive sampler's hook)."""
+        return self.problem.conditions[name].residual(model, points, params)
+
     def terms(
         self,
         model: Callable[[torch.Tensor], torch.Tensor],
-        batch: Mapping[str, Mapping[str, torch.Tensor]],
+        batch: Mapping[str, Points],
         params: Mapping[str, torch.Tensor],
     ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """``({condition: mean(residual²)}, {constraint: residual})`` for the trained conditions."""
@@ -121,7 +153,7 @@ class Objective:
     def residual_vector(
         self,
         model: Callable[[torch.Tensor], torch.Tensor],
-        batch: Mapping[str, Mapping[str, torch.Tensor]],
+        batch: Mapping[str, Points],
         params: Mapping[str, torch.Tensor],
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """``(r, terms)`` for least-squares optimizers (ENGD): ``r`` concatenates
@@ -141,29 +173,30 @@ class Objective:
     def residual_blocks(
         self,
         model: Callable[[torch.Tensor], torch.Tensor],
-        batch: Mapping[str, Mapping[str, torch.Tensor]],
+        batch: Mapping[str, Points],
         params: Mapping[str, torch.Tensor],
         max_points: int,
     ) -> list[Callable[[], torch.Tensor]]:
         """Callables whose outputs, concatenated, equal :meth:`residual_vector`'s ``r``; each
         evaluates at most ``max_points`` points of one condition (so a Jacobian row costs a backward
-        pass through a small graph). Pointwise conditions are sliced along their points (every
-        tensor of the batch on dim 0); integral conditions stay whole. Assumes the model acts on
+        pass through a small graph). Pointwise conditions are sliced along their points
+        (:meth:`Points.take`: per-point fields are cut, metadata such as SDGD's sampled dimensions
+        stays whole); integral conditions stay whole. Assumes the model acts on
         each point on its own (true for MLPs and the hard-constraint ansatz)."""
         self.check_least_squares()
         blocks: list[Callable[[], torch.Tensor]] = []
         for name in self.trained:
-            n = len(next(iter(batch[name].values())))
+            n = batch[name].n
             step = n if self.problem.conditions[name].kind == "integral" else max_points
             blocks += [partial(self._block, model, batch, params, name, lo, min(lo + step, n)) for lo in range(0, n, step)]
         return blocks
 
-    def _block(self, model: Callable[[torch.Tensor], torch.Tensor], batch: Mapping[str, Mapping[str, torch.Tensor]],
+    def _block(self, model: Callable[[torch.Tensor], torch.Tensor], batch: Mapping[str, Points],
                params: Mapping[str, torch.Tensor], name: str, lo: int, hi: int) -> torch.Tensor:
         """Weighted residuals of points ``lo:hi`` of condition ``name`` (see :meth:`residual_blocks`)."""
         cond, b = self.problem.conditions[name], batch[name]
-        n = len(next(iter(b.values())))
-        r = cond.residual(model, {k: v[lo:hi] for k, v in b.items()} if (lo, hi) != (0, n) else b, params)
+        n = b.n
+        r = cond.residual(model, b.take(slice(lo, hi)) if (lo, hi) != (0, n) else b, params)
         if cond.kind == "integral":
             return r.reshape(-1) * math.sqrt(self.roles[name].weight / r.numel())
         if r.shape[0] != hi - lo:
@@ -176,7 +209,7 @@ class Objective:
             raise ValueError(f"least-squares optimizers need penalty roles; {self.constrained} are constraints")
         if self.causal is not None:
             raise ValueError("least-squares optimizers do not support causal weighting")
-        energies = [k for k in self.trained if hasattr(self.problem.conditions[k], "energy")]
+        energies = [k for k in self.trained if isinstance(self.problem.conditions[k], Energy)]
         if energies:
             raise ValueError(f"least-squares optimizers need residual conditions; {energies} are energies")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from ..problems import Problem
-from ..problems._domain import fill_by_rejection
+from ..problems import Points, Problem
+from ..problems import fill_by_rejection
 from ._adaptive import rad_select, rar_select, residual_norms
 
 __all__ = ["Sampler"]
@@ -30,22 +30,24 @@ class _SobolInterior:
         self.domain = domain
 
     def sample_interior(self, n: int, *, generator: torch.Generator, dtype: torch.dtype) -> torch.Tensor:
-        lo, hi = (torch.tensor(b, dtype=dtype) for b in self.domain.bounds)
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        # SobolEngine draws on the CPU (it has no device); the points then move to the generator's device.
+        device = generator.device
+        lo, hi = (torch.tensor(b, dtype=dtype, device=device) for b in self.domain.bounds)
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=device))
         engine = torch.quasirandom.SobolEngine(lo.numel(), scramble=True, seed=seed)
         return fill_by_rejection(
-            n, lambda m: lo + (hi - lo) * engine.draw(m, dtype=dtype), self.domain.contains, factor=1
+            n, lambda m: lo + (hi - lo) * engine.draw(m, dtype=dtype).to(device), self.domain.contains, factor=1
         )
 
 
 class Sampler:
-    """Draws a batch ``{condition: {"x": ..., ...}}`` for the active conditions.
+    """Draws a batch ``{condition: Points}`` for the active conditions (a :class:`BatchSource`).
 
     Args:
         problem: the problem whose conditions sample their own points.
         sizes: points per condition (conditions not listed are not sampled).
-        generator: the RNG; its state is part of :meth:`state_dict` so a resumed run draws the
-            same points as an uninterrupted one.
+        generator: the RNG (its device is where points are drawn); its state is part of
+            :meth:`state_dict` so a resumed run draws the same points as an uninterrupted one.
         resample_every: draw fresh points every this many steps; ``0`` keeps the first draw
             (a fixed training set, as in DeepXDE's default).
         method: ``"uniform"`` (pseudo-random) or ``"sobol"`` (scrambled Sobol points for the
@@ -101,20 +103,24 @@ class Sampler:
         self.resample_every = resample_every
         self.method = method
         self.dtype = dtype
-        self._batch: dict[str, dict[str, torch.Tensor]] | None = None
+        self._batch: dict[str, Points] | None = None
         self._drawn_at = -1
 
-    def _draw(self) -> dict[str, dict[str, torch.Tensor]]:
+    def _draw(self) -> dict[str, Points]:
         out = {}
         for name, n in self.sizes.items():
             cond = self.problem.conditions[name]
             domain = self.problem.domain
             if self.method != "uniform" and cond.kind == "interior":
                 domain = _SobolInterior(domain)
-            out[name] = cond.sample(domain, n, generator=self.generator, dtype=self.dtype)
+            points = cond.sample(domain, n, generator=self.generator, dtype=self.dtype)
+            if not isinstance(points, Points):
+                raise ValueError(f"condition {name!r} ({type(cond).__name__}).sample returned {type(points).__name__}; "
+                                 "it must return physopt.problems.Points")
+            out[name] = points
         return out
 
-    def batch(self, step: int) -> dict[str, dict[str, torch.Tensor]]:
+    def batch(self, step: int) -> dict[str, Points]:
         """The batch for ``step`` (a fresh draw on resampling steps, otherwise the current one)."""
         periodic = self.resample_every > 0 and self.method not in ADAPTIVE  # adaptive: see adapt()
         due = self._batch is None or (periodic and step - self._drawn_at >= self.resample_every)
@@ -124,7 +130,7 @@ class Sampler:
         assert self._batch is not None  # set just above
         return self._batch
 
-    def adapt(self, step: int, residual: Callable[[str, dict[str, torch.Tensor]], torch.Tensor]) -> None:
+    def adapt(self, step: int, residual: Callable[[str, Points], torch.Tensor]) -> None:
         """RAD/RAR update of the interior points if one is due at ``step`` (else nothing).
 
         ``residual(name, batch)`` evaluates condition ``name``'s residual ``(n, k)`` with the
@@ -143,12 +149,12 @@ class Sampler:
             cand = _SobolInterior(self.problem.domain).sample_interior(
                 self.candidates, generator=self.generator, dtype=self.dtype
             )
-            norms = residual_norms(lambda x, name=name: residual(name, {"x": x}), cand)
+            norms = residual_norms(lambda x, name=name: residual(name, Points(x)), cand)
             if self.method == "rad":
                 picked = rad_select(cand, norms, self.sizes[name], k=self.rad_k, c=self.rad_c, generator=self.generator)
             else:
-                picked = torch.cat([self._batch[name]["x"], rar_select(cand, norms, self.rar_add)])
-            new[name] = {"x": picked}
+                picked = torch.cat([self._batch[name].x, rar_select(cand, norms, self.rar_add)])
+            new[name] = Points(picked)
         self._batch = new
         self._drawn_at = step
 
@@ -160,11 +166,18 @@ class Sampler:
     def state_dict(self) -> dict[str, Any]:
         return {
             "generator": self.generator.get_state(),
-            "batch": self._batch,
+            "batch": None if self._batch is None else {k: p.state() for k, p in self._batch.items()},
             "drawn_at": self._drawn_at,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.generator.set_state(state["generator"])
-        self._batch = state["batch"]
+        batch = state["batch"]
+        device = self.generator.device  # a checkpoint saved on one device resumes on another
+        self._batch = None if batch is None else {k: Points.from_state(p).to(device=device) for k, p in batch.items()}
         self._drawn_at = int(state["drawn_at"])
+
+    @property
+    def points(self) -> dict[str, Points]:
+        """The current training points per condition (empty before the first draw)."""
+        return dict(self._batch or {})

@@ -13,7 +13,7 @@ biased) version; the two-sample unbiased product of STDE's Eq. 25 is not impleme
 
 How the sampled dimensions reach the residual (decided here): :class:`SampledDims` wraps the
 problem's interior :class:`~physopt.problems.Residual`. Its ``sample`` draws the points *and* the
-dimensions from the sampler's generator, so both live in the batch (``{"x", "dims"}``), are saved
+dimensions from the sampler's generator, so both live in the batch (the points and ``meta["dims"]`` of its :class:`~physopt.problems.Points`), are saved
 in the checkpoint with it, and a resumed run draws the same dimensions; a closure-based optimizer
 that evaluates the loss several times per step sees the same dimensions each time. Its
 ``residual`` passes them to the residual function in the ``params`` mapping under
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..problems import Residual
+from ..problems import Points, Residual
 from ..problems.ops import SAMPLED_DIMS
 
 __all__ = ["SampledDims", "sample_dims"]
@@ -40,7 +40,7 @@ def sample_dims(total: int, k: int, *, generator: torch.Generator) -> torch.Tens
     """``k`` distinct positions out of ``range(total)``, uniformly at random, as an int64 tensor."""
     if not isinstance(k, int) or not 1 <= k <= total:
         raise ValueError(f"SDGD needs 1 <= dims <= {total} (the operator's dimensions), got {k!r}")
-    return torch.randperm(total, generator=generator)[:k]
+    return torch.randperm(total, generator=generator, device=generator.device)[:k]
 
 
 class _Tracked(Mapping[str, torch.Tensor]):
@@ -80,11 +80,11 @@ class SampledDims(Residual):
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         batch = super().sample(domain, n, generator=generator, dtype=dtype)
-        return {**batch, "dims": sample_dims(self.total, self.k, generator=generator)}
+        return Points(batch.x, dict(batch.fields), {**batch.meta, "dims": sample_dims(self.total, self.k, generator=generator)})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         x = batch["x"].detach().requires_grad_(True)
-        tracked = _Tracked(params, batch["dims"])
+        tracked = _Tracked(params, batch.meta["dims"])
         r = self.fn(x, model(x), tracked)
         if not tracked.read:
             raise ValueError(

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import torch
 
 from ..problems import Condition
-from ..problems._conditions import Value, _value
-from ..problems._wos import walk_on_spheres
+from ..problems import Points, Value, walk_on_spheres
+from ..problems import value_at as _value
 
 __all__ = ["WosTargets"]
 
@@ -54,7 +54,7 @@ class WosTargets(Condition):
             x, distance=self.distance, boundary=lambda y: _value(self.boundary, y),
             source=lambda y: _value(self.source, y), walks=self.walks, epsilon=self.epsilon, generator=generator,
         )
-        return {"x": x, "values": mean[:, None], "stderr": stderr[:, None]}
+        return Points(x, {"values": mean[:, None], "stderr": stderr[:, None]})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         return model(batch["x"])[:, :1] - batch["values"]

@@ -1,0 +1,10 @@
+"""Where a run executes: device, dtype, rank and world size, and the random generators they imply.
+
+A :class:`Runtime` is built once per run (from ``--device``, ``--dtype``, ``--seed`` and, under
+``torchrun``, the process group) and passed explicitly to every layer that creates tensors or draws
+random numbers; nothing reads a global default device, dtype or generator.
+"""
+
+from ._runtime import DEVICE_KINDS, Runtime, parse_device
+
+__all__ = ["DEVICE_KINDS", "Runtime", "parse_device"]
