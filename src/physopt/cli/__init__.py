@@ -67,8 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--note", default="", help="a sentence printed under the leaderboard's header")
     b.add_argument("--quiet", action="store_true", help="no progress display")
 
-    ls = sub.add_parser("list", help="list problems, optimizers or constraint formulations")
-    ls.add_argument("what", nargs="?", default="problems", choices=["problems", "optimizers", "constraints"])
+    ls = sub.add_parser("list", help="list problems, optimizers, constraint modes, methods or model kinds")
+    ls.add_argument("what", nargs="?", default="problems",
+                    choices=["problems", "optimizers", "constraints", "methods", "models"])
     return p
 
 
@@ -87,11 +88,14 @@ def _list(what: str) -> None:
             entry = optim.spec(name)
             lr = ", ".join(f"{k} {v:g}" for k, v in entry.recommended.items())
             print(f"{name:{width}s}  {entry.summary} [{lr}]")
-    else:
-        from ..config import CONSTRAINT_MODES
+    else:  # the registries: constraint modes, methods, model kinds
+        from ..config import CONSTRAINTS, METHODS
+        from ..models import MODELS
 
-        for name in CONSTRAINT_MODES:
-            print(name)
+        table = {"constraints": CONSTRAINTS, "methods": METHODS, "models": MODELS}[what]
+        width = max(map(len, table))
+        for name, entry in table.items():
+            print(f"{name:{width}s}  {entry.summary}")
 
 
 def _finish(result, as_json: bool) -> int:

@@ -106,7 +106,7 @@ def _problem(kind: str, name: str, dim: int, seed: int) -> Problem:
     c = sdgd_coefficients(dim, seed)
     domain = Ball.unit(dim)
     gen = torch.Generator().manual_seed(EVAL_SEED)
-    points = domain.sample_interior(EVAL_POINTS, generator=gen, dtype=torch.float64).numpy()
+    points = domain.sample_interior(EVAL_POINTS, generator=gen, dtype=torch.float64).cpu().numpy()
     reference = Reference.from_function(
         # Random points, not a tensor grid: grid_shape (n,) only records that they are a flat list.
         lambda p: sdgd_exact(p, c), points, grid_shape=(EVAL_POINTS,),
