@@ -19,12 +19,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..training import RunStatus
 from ._grid import Cell
 
 __all__ = ["SCORED", "aggregate", "cell_record", "load_peers", "peer_groups"]
 
-SCORED = ("completed", "time budget", "converged")
-FINISHED_OK = (*SCORED, "diverged")
+SCORED = (RunStatus.COMPLETED, RunStatus.TIME_BUDGET, RunStatus.CONVERGED)
+FINISHED_OK = (*SCORED, RunStatus.DIVERGED)
 PEER_KEYS = ("problem", "library", "seed", "rel_l2", "wall_time_s", "steps", "command")
 
 

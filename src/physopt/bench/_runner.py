@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..training import RunStatus
 from ._grid import CONFIG_FILE, Cell
 
 __all__ = ["FINISHED", "cell_state", "run_cells"]
 
-FINISHED = ("completed", "time budget", "converged", "diverged")
+FINISHED = (RunStatus.COMPLETED, RunStatus.TIME_BUDGET, RunStatus.CONVERGED, RunStatus.DIVERGED)
 SPEC_FILE = "bench_cell.json"
 _GRACE_S = 120.0  # time a cell gets to finish its step and checkpoint after SIGINT
 _POLL_S = 0.5
@@ -196,7 +197,7 @@ def _finish(job: _Job, code: int) -> tuple[str, str]:
     if code in (0, 3) and cell_state(job.directory) == "done":
         return job.action, ""
     if code == 130:
-        return "interrupted", ""
+        return RunStatus.INTERRUPTED, ""
     line = _last_line(job.directory / "stderr.log")
     return "failed", f"exit status {code}: {line}" if line else f"exit status {code}"
 
@@ -278,7 +279,7 @@ def run_cells(
     except KeyboardInterrupt:
         _stop(running)
         for job in running:
-            outcome[job.cell.key] = "interrupted"
+            outcome[job.cell.key] = RunStatus.INTERRUPTED
         return outcome, reason, True
     except BaseException:
         _stop(running)  # never leave cells running behind an error of our own

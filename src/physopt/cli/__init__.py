@@ -105,10 +105,12 @@ def _finish(result, as_json: bool) -> int:
     else:
         err = "n/a" if report.rel_l2 is None else f"{report.rel_l2:.3e}"
         print(f"{report.status}: rel_l2 {err} after {report.steps} steps in {report.wall_time_s:.1f} s -> {result.out}")
-    if report.status == "diverged":
+    from ..training import RunStatus
+
+    if report.status == RunStatus.DIVERGED:
         print(f"physopt: run diverged: {report.message}; last good checkpoint kept in {result.out}", file=sys.stderr)
         return EXIT_DIVERGED
-    if report.status == "interrupted":
+    if report.status == RunStatus.INTERRUPTED:
         print(f"physopt: {report.message} {result.out}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
