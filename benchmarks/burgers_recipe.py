@@ -54,7 +54,7 @@ class MLP(torch.nn.Module):
         sizes = [2] + [width] * layers + [1]
         self.weights = torch.nn.ParameterList()
         self.biases = torch.nn.ParameterList()
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for _, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             w = torch.empty(a, b, dtype=dtype)
             torch.nn.init.xavier_normal_(w)
             self.weights.append(torch.nn.Parameter(w))
@@ -62,7 +62,7 @@ class MLP(torch.nn.Module):
 
     def forward(self, xt: torch.Tensor) -> torch.Tensor:
         h = xt
-        for w, b in zip(self.weights[:-1], self.biases[:-1]):
+        for w, b in zip(self.weights[:-1], self.biases[:-1], strict=True):
             h = torch.tanh(h @ w + b)
         return h @ self.weights[-1] + self.biases[-1]
 
@@ -77,7 +77,7 @@ class MLP(torch.nn.Module):
         d1 = 1 - a * a
         d2 = -2 * a * d1
         ax, at, axx = d1 * zx, d1 * zt, d2 * zx * zx
-        for w, b in zip(self.weights[1:-1], self.biases[1:-1]):
+        for w, b in zip(self.weights[1:-1], self.biases[1:-1], strict=True):
             Z = torch.cat((a, ax, at, axx), 0) @ w
             z, zx, zt, zxx = Z[:n] + b, Z[n : 2 * n], Z[2 * n : 3 * n], Z[3 * n :]
             a = torch.tanh(z)

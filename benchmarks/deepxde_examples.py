@@ -1,6 +1,7 @@
 """DeepXDE's published example setups beside physopt's defaults, scored on physopt's references.
 
-    python benchmarks/deepxde_examples.py [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde,diffusion-reaction,wave]
+    python benchmarks/deepxde_examples.py
+        [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde,diffusion-reaction,wave]
         [--seeds 1] [--threads 1] [--budget 300] [--out bench-out/deepxde] [--json docs/data/deepxde.json]
         [--skip-physopt] [--skip-deepxde] [--burgers bench-out/burgers/results.json]
 

@@ -265,7 +265,8 @@ def main() -> None:
                     r = run_cooper(p, seed, args.steps)
                 else:
                     r = run_physopt(p, f, seed, args.steps, args.optimizer, args.switch_at)
-                row = {"problem": p, "formulation": f, "seed": seed, "steps": args.steps, "optimizer": args.optimizer, **r}
+                row = {"problem": p, "formulation": f, "seed": seed, "steps": args.steps,
+                       "optimizer": args.optimizer, **r}
                 with args.out.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
                 print(f"{p:13s} {f:11s} seed {seed}: rel L2 {r['rel_l2']:.3e}  worst violation "

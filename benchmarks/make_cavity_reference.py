@@ -54,7 +54,8 @@ def main() -> None:
     fine, coarse = sols[FINE].evaluate(pts), sols[COARSE].evaluate(pts)
     for k, name in enumerate("uvp"):
         d = fine[:, k] - coarse[:, k]
-        print(f"{name}: max |{COARSE} - {FINE}| {np.abs(d).max():.2e}, rel L2 {np.linalg.norm(d) / np.linalg.norm(fine[:, k]):.2e}")
+        print(f"{name}: max |{COARSE} - {FINE}| {np.abs(d).max():.2e}, "
+              f"rel L2 {np.linalg.norm(d) / np.linalg.norm(fine[:, k]):.2e}")
     print(f"all (u, v, p): rel L2 {np.linalg.norm(fine - coarse) / np.linalg.norm(fine):.2e}")
     if args.check:
         shipped = np.load(DATA)

@@ -1,4 +1,4 @@
-"""Every optimizer on three PINN problems at the same CPU-time budget: error vs time, 3 seeds.
+r"""Every optimizer on three PINN problems at the same CPU-time budget: error vs time, 3 seeds.
 
 Problems (settings fixed here, independent of the zoo defaults so the comparison does not move
 when those are retuned):
@@ -24,7 +24,8 @@ jobs share the machine; error evaluations are timed separately and excluded. Eac
 its own subprocess (``--jobs`` at a time); results are appended to ``OUT/results.jsonl`` and
 finished cells are skipped, so an interrupted benchmark resumes by rerunning the command.
 
-    python benchmarks/pinn_optimizers.py --budget 30 --seeds 3 --jobs 2 --problems burgers,helmholtz2d --out bench-out/pinn-opt
+    python benchmarks/pinn_optimizers.py --budget 30 --seeds 3 --jobs 2 --problems burgers,helmholtz2d \
+        --out bench-out/pinn-opt
     python benchmarks/pinn_optimizers.py --budget 60 --seeds 3 --jobs 2 --problems allen-cahn --out bench-out/pinn-opt
     python benchmarks/pinn_optimizers.py --out bench-out/pinn-opt --report   # table + plots only
 """
@@ -35,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import statistics
 import subprocess
 import sys
 import time

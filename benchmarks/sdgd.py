@@ -47,7 +47,6 @@ import time
 
 import torch
 
-
 # The net, points and resampling of the SDGD paper (also poisson-nd's defaults, spelled out so the memory table
 # does not move with them); SDGD redraws dimensions with the points, so both modes draw fresh points every step.
 PAPER_SETUP = ["model.depth=3", "model.width=128", "sampler.sizes.pde=100", "sampler.resample_every=1"]
@@ -116,7 +115,8 @@ def memory(dims: list[int], k: int) -> None:
     print("|---|---|---|---|---|")
     for r in rows:
         name = "full Laplacian" if not r["k"] else f"SDGD k = {r['k']}"
-        print(f"| {r['dim']} | {name} | {r['graph_mb']:.1f} | {r['peak_rss_delta_mb']:.1f} | {r['cpu_s_per_step']:.3f} |")
+        print(f"| {r['dim']} | {name} | {r['graph_mb']:.1f} | {r['peak_rss_delta_mb']:.1f} "
+              f"| {r['cpu_s_per_step']:.3f} |")
 
 
 def train(dim: int, k: int, steps: int, seed: int, extra: list[str]) -> None:

@@ -118,7 +118,8 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
     if out is not None:
         ref = b.problem.reference
         if ref is not None:
-            p = plot_solution(points=ref.points, reference=ref.values[:, 0], prediction=_predict(b.model, ref.points, b.runtime)[:, 0],
+            p = plot_solution(points=ref.points, reference=ref.values[:, 0],
+                              prediction=_predict(b.model, ref.points, b.runtime)[:, 0],
                               grid_shape=ref.grid_shape, input_names=b.problem.input_names,
                               output_name=b.problem.output_names[0], path=out / "solution.png")
             plots += [p.name] if p is not None else []
@@ -126,11 +127,13 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         plots += [p.name] if p is not None else []
     return Report(
         problem=problem_label, optimizer=cfg.optim.name, constraints=cfg.constraints, steps=fit.steps,
-        wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"), max_abs_error=metrics.get("max_abs_error"),
+        wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"),
+        max_abs_error=metrics.get("max_abs_error"),
         constraint_violation=violations, residual_rms=residuals, status=fit.status, message=fit.message,
         seed=cfg.seed, dtype=cfg.dtype, final_loss=fit.final.get("loss"), versions=versions(),
         config=to_dict(cfg), plots=plots,
-        multipliers={k: v for k, v in b.objective.stats().items() if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
+        multipliers={k: v for k, v in b.objective.stats().items()
+                     if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
         roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
         trainable={k: float(b.params[k].detach()) for k in b.problem.trainable},
     )
@@ -210,8 +213,9 @@ def solve(
     if obj is None and is_problem_file(name):
         path, factory = name.rsplit(":", 1)
         spec = f"{Path(path).expanduser().resolve()}:{factory}"  # resumable from any directory
-    flags = {"optim.name": optimizer, "constraints": constraints, "method": method, "steps": steps, "time_budget": time_budget,
-             "seed": seed, "dtype": dtype, "device": device, "in_memory": True if obj is not None else None}
+    flags = {"optim.name": optimizer, "constraints": constraints, "method": method, "steps": steps,
+             "time_budget": time_budget, "seed": seed, "dtype": dtype, "device": device,
+             "in_memory": True if obj is not None else None}
     cfg = resolve(spec, config_file=config, flags=flags, overrides=list(overrides))
     b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options))
     out_dir = None

@@ -136,7 +136,8 @@ def _doc():
     cells = [
         {"problem": "p", "optimizer": "adam", "constraints": "penalty", "seed": s, "status": st, "reason": "",
          "rel_l2": e, "max_abs_error": 2 * e if e else None, "constraint_violation": 1e-3, "wall_time_s": 10.0 + s,
-         "steps": 100, "dir": f"runs/p/adam/penalty/seed{s}", "command": "physopt solve p", "curve": [[1.0, 0.5], [9.0, e or 1]]}
+         "steps": 100, "dir": f"runs/p/adam/penalty/seed{s}", "command": "physopt solve p",
+         "curve": [[1.0, 0.5], [9.0, e or 1]]}
         for s, (st, e) in enumerate([("completed", 1e-2), ("time budget", 3e-2), ("diverged", None)])
     ]
     peers = [{"problem": "p", "library": "deepxde", "seed": s, "rel_l2": e, "wall_time_s": 30.0, "steps": 1000,

@@ -9,8 +9,8 @@ import torch
 import physopt
 from physopt.config import ConfigError, load_problem
 from physopt.models import MLP
-from physopt.training import Objective, Role, Sampler
 from physopt.optim._engd import residual_jacobian
+from physopt.training import Objective, Role, Sampler
 
 TINY = ["model.depth=2", "model.width=10", "optim.switch_at=150", "eval_every=50", "log_every=25"]
 

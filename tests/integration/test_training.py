@@ -10,8 +10,8 @@ import torch
 import physopt
 from physopt.evaluation import rel_l2
 
-SMALL_BURGERS = ["model.width=10", "model.depth=3", "sampler.sizes.pde=300", "optim.first_sizes.pde=100", "checkpoint_every=25",
-                 "eval_every=20", "log_every=10", "optim.switch_at=60"]
+SMALL_BURGERS = ["model.width=10", "model.depth=3", "sampler.sizes.pde=300", "optim.first_sizes.pde=100",
+                 "checkpoint_every=25", "eval_every=20", "log_every=10", "optim.switch_at=60"]
 
 
 def test_error_drops_on_a_small_problem(tmp_path, user_problem):

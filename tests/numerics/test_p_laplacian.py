@@ -23,7 +23,9 @@ def _exact_model(x):
 
 def _points(n=400, seed=0):
     # Away from nothing in particular: uniform in the square, including near the critical point.
-    return Rectangle((0, 0), (1, 1)).sample_interior(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return Rectangle((0, 0), (1, 1)).sample_interior(
+        n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
 
 
 @pytest.mark.parametrize("p", [2.0, 3.0, 4.0, 6.0])

@@ -21,7 +21,8 @@ def test_causal_weights_match_the_formula_on_a_hand_made_residual():
     eps = 0.3
     w = causal_weights(L, eps)
     expected = [1.0, math.exp(-eps * 5), math.exp(-eps * 7), math.exp(-eps * 7)]
-    torch.testing.assert_close(w, torch.tensor(expected, dtype=torch.float64), rtol=1e-15, atol=0)  # exact up to rounding
+    # exact up to rounding
+    torch.testing.assert_close(w, torch.tensor(expected, dtype=torch.float64), rtol=1e-15, atol=0)
     assert torch.all(w[1:] <= w[:-1])  # monotone: a later bin never outweighs an earlier one
     c = Causal(epsilon=eps, bins=4, t0=0.0, t1=1.0)
     x = torch.stack([torch.zeros_like(t), t], 1)
@@ -74,7 +75,8 @@ def test_rad_probabilities_formula():
     p = rad_probabilities(norms, k=2.0, c=0.5)
     density = norms**2 / (10 / 3) + 0.5  # E|r|^2 = (0 + 1 + 9) / 3
     torch.testing.assert_close(p, density / density.sum(), rtol=1e-15, atol=0)  # rounding only
-    torch.testing.assert_close(rad_probabilities(torch.zeros(4), k=1.0, c=0.0), torch.full((4,), 0.25, dtype=torch.float64))
+    torch.testing.assert_close(rad_probabilities(torch.zeros(4), k=1.0, c=0.0),
+                               torch.full((4,), 0.25, dtype=torch.float64))
     with pytest.raises(ValueError, match="k"):
         rad_probabilities(norms, k=-1.0, c=1.0)
 

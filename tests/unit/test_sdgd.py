@@ -120,7 +120,8 @@ def test_sdgd_run_resumes_exactly():
     resumed.load_state_dict(state)
     resumed.run()
     # Bit for bit: the dimensions of steps 8-12 come from the restored sampler generator.
-    assert not torch.equal(state["sampler"]["batch"]["pde"]["meta"]["dims"], resumed.sampler.batch(12)["pde"].meta["dims"])
+    assert not torch.equal(state["sampler"]["batch"]["pde"]["meta"]["dims"],
+                           resumed.sampler.batch(12)["pde"].meta["dims"])
     for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
 

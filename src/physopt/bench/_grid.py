@@ -144,8 +144,7 @@ def _quote(arg: str) -> str:
 
 
 def _check_names(blocks: Sequence[Block]) -> None:
-    from ..config import ConfigError
-    from ..config import CONSTRAINT_MODES
+    from ..config import CONSTRAINT_MODES, ConfigError
     from ..optim import available
 
     known = set(available())

@@ -128,11 +128,13 @@ def render_html(doc: dict[str, Any], plots: Path | None = None) -> str:
         parts.append(_table(COLUMNS, [row_cells(r) for r in rows],
                             ["" if r["library"] == "physopt" else "peer" for r in rows]))
         for r in problem["peers"]:
-            parts.append(f"<p class=note>{html.escape(r['library'])} command: <code>{html.escape(r['command'])}</code></p>")
+            parts.append(f"<p class=note>{html.escape(r['library'])} command: "
+                         f"<code>{html.escape(r['command'])}</code></p>")
         fig = plot_error_vs_time(name, problem, doc["cells"])
         if fig is not None:
             slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
-            parts.append(_img(_png(fig, None if plots is None else plots / f"time_{slug}.png"), f"{name} error vs time"))
+            parts.append(_img(_png(fig, None if plots is None else plots / f"time_{slug}.png"),
+                              f"{name} error vs time"))
     versions = ", ".join(f"{k} {v}" for k, v in doc["versions"].items())
     parts.append(f'<p class="note">Versions: {html.escape(versions)}</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>physopt leaderboard</title>"

@@ -65,7 +65,8 @@ def cell_record(cell: Cell, runs: Path, outcome: str, reason: str) -> dict[str, 
         violations = [v for v in (report.get("constraint_violation") or {}).values() if v is not None]
         rec.update(status=report["status"], rel_l2=report.get("rel_l2"), max_abs_error=report.get("max_abs_error"),
                    constraint_violation=max(violations) if violations else None,
-                   wall_time_s=report.get("wall_time_s"), cpu_time_s=report.get("cpu_time_s"), steps=report.get("steps"))
+                   wall_time_s=report.get("wall_time_s"), cpu_time_s=report.get("cpu_time_s"),
+                   steps=report.get("steps"))
         if report["status"] not in FINISHED_OK and not reason:
             rec["reason"] = report.get("message", "")
     if outcome == "failed":

@@ -6,7 +6,6 @@ Exit status: 0 success, 2 bad input (one line on stderr), 3 diverged run (NaN/In
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -55,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--optimizers", nargs="+", help="optimizer names or chains; 'default' = the problem's own")
     b.add_argument("--constraints", nargs="+", help="penalty|lagrangian|alm|hard; 'default' = the problem's own")
     b.add_argument("--seeds", type=int, help="seeds 0..N-1 per combination (default 3)")
-    b.add_argument("--time-budget", type=float, help="seconds of training per run (0: none; default: see docs/bench.md)")
+    b.add_argument("--time-budget", type=float,
+                   help="seconds of training per run (0: none; default: see docs/bench.md)")
     b.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="what --time-budget counts: wall-clock (default) or process CPU seconds (fair under load)")
     b.add_argument("--steps", type=int, help="steps per run (default: the problem's own)")
@@ -135,8 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
         result = solve(
             args.problem, optimizer=args.optimizer, constraints=args.constraints, method=args.method,
-            steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, device=args.device, out=out,
-            config=args.config,
+            steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, device=args.device,
+            out=out, config=args.config,
             overrides=args.set, progress=progress,
         )
         return _finish(result, args.json)

@@ -2,10 +2,10 @@
 registries, and :func:`build`."""
 
 from ._build import DTYPES, Built, build, make_optimizer, make_phases, make_runtime
+from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
 from ._problems import is_problem_file, load_problem
-from ._load import read_toml, recommended_optim, resolve
 from ._schema import (
     PROBLEM_DEFAULTS,
     CausalConfig,

@@ -208,7 +208,9 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
     except ValueError as err:
         raise ConfigError(str(err)) from None
     if extra:
-        trained = dataclasses.replace(trained, conditions={**trained.conditions, **{k: c for k, (c, _) in extra.items()}})
+        trained = dataclasses.replace(
+            trained, conditions={**trained.conditions, **{k: c for k, (c, _) in extra.items()}}
+        )
     # Conditions a transform removed leave the loss; new ones are penalties of weight 1 (or their weight).
     roles = {k: roles.get(k, Role("penalty", float(cfg.weights.get(k, 1.0)))) for k in trained.conditions}
     sizes = {k: sizes.get(k, extra[k][1] if k in extra else trained.sizes.get(k, 1000))

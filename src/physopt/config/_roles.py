@@ -68,7 +68,9 @@ def make_roles(cfg: RunConfig, problem: Problem, *, base: str) -> dict[str, Role
     for key, table in (("duals.penalties", cfg.duals.penalties), ("duals.dual_lrs", cfg.duals.dual_lrs)):
         extra = sorted(set(table) - constrained)
         if extra:
-            raise ConfigError(f"{key} names {extra}, which have no lagrangian/alm role; constrained: {sorted(constrained)}")
+            raise ConfigError(
+                f"{key} names {extra}, which have no lagrangian/alm role; constrained: {sorted(constrained)}"
+            )
     roles = {}
     for name, kind in kinds.items():
         try:

@@ -51,7 +51,7 @@ class MLP(nn.Module):
         if activation not in _ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}")
         sizes = [in_dim] + [width] * depth + [out_dim]
-        self.layers = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(a, b, dtype=dtype) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         self.act = _Sin() if activation == "sin" else _ACTIVATIONS[activation]()
         if bounds is None:
             lo, hi = [-1.0] * in_dim, [1.0] * in_dim

@@ -77,7 +77,8 @@ def expert_coefficients(a: torch.Tensor, f: torch.Tensor, *, ridge: float) -> to
     # QR of the ridge-augmented matrix gives the Cholesky factor R of the Gram matrix plus λI
     # without forming it, so the solve sees cond(a) rather than cond(a)² before the final products.
     small = rows <= cols
-    tall = torch.cat([a.T if small else a, lam.sqrt() * torch.eye(rows if small else cols, dtype=a.dtype, device=a.device)])
+    tall = torch.cat([a.T if small else a,
+                      lam.sqrt() * torch.eye(rows if small else cols, dtype=a.dtype, device=a.device)])
     r = torch.linalg.qr(tall).R
     rhs = f[:, None] if small else (a.T @ f)[:, None]
     y = torch.linalg.solve_triangular(r.T, rhs, upper=False)

@@ -180,7 +180,8 @@ def _enforceable(problem: Problem, names: Sequence[str] | None) -> tuple[str, ..
             if not ok(problem.conditions[k]):
                 raise ValueError(
                     f"condition {k!r} ({type(problem.conditions[k]).__name__}) cannot be enforced by u = g + d·N: "
-                    "only Dirichlet and Initial (order 1 with an order-0 Initial) can; Neumann and Periodic stay in the loss"
+                    "only Dirichlet and Initial (order 1 with an order-0 Initial) can; "
+                    "Neumann and Periodic stay in the loss"
                 )
     if not chosen:
         raise ValueError(

@@ -228,7 +228,8 @@ class Data(Condition):
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         device = generator.device
-        return Points(self.points.to(device=device, dtype=dtype), {"values": self.values.to(device=device, dtype=dtype)})
+        return Points(self.points.to(device=device, dtype=dtype),
+                      {"values": self.values.to(device=device, dtype=dtype)})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         return model(batch["x"]) - batch["values"]

@@ -148,8 +148,8 @@ class Box(Domain):
     ) -> torch.Tensor:
         _check_n(n)
         dev = generator.device
-        return _uniform(n, torch.tensor(self.lo, dtype=dtype, device=dev), torch.tensor(self.hi, dtype=dtype, device=dev),
-                        generator)
+        return _uniform(n, torch.tensor(self.lo, dtype=dtype, device=dev),
+                        torch.tensor(self.hi, dtype=dtype, device=dev), generator)
 
     def face_areas(self) -> list[float]:
         """Areas of the 2·dim faces, ordered (axis 0 lo, axis 0 hi, axis 1 lo, ...)."""
@@ -324,7 +324,9 @@ class TimeInterval:
     def sample(self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """``n`` uniform times, ``(n, 1)``."""
         _check_n(n)
-        return self.t0 + (self.t1 - self.t0) * torch.rand(n, 1, generator=generator, dtype=dtype, device=generator.device)
+        return self.t0 + (self.t1 - self.t0) * torch.rand(
+            n, 1, generator=generator, dtype=dtype, device=generator.device
+        )
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ import torch
 
 from ._conditions import Batch, Condition, Model, Value, _value
 from ._domain import SpaceTime
-from ._points import Points
 from ._ops import div, grad
+from ._points import Points
 
 __all__ = ["Energy"]
 

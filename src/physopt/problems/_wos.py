@@ -48,7 +48,8 @@ def _green_radius(m: int, d: int, generator: torch.Generator, dtype: torch.dtype
     if d == 1:
         return 1 - torch.rand(m, generator=generator, dtype=dtype, device=generator.device).sqrt()
     if d == 2:
-        return (torch.rand(m, generator=generator, dtype=dtype, device=generator.device) * torch.rand(m, generator=generator, dtype=dtype, device=generator.device)).sqrt()
+        return (torch.rand(m, generator=generator, dtype=dtype, device=generator.device)
+                * torch.rand(m, generator=generator, dtype=dtype, device=generator.device)).sqrt()
     out = torch.empty(m, dtype=dtype, device=generator.device)
     todo = torch.arange(m, device=generator.device)
     while todo.numel():

@@ -37,7 +37,9 @@ def parse_device(text: str) -> torch.device:
             raise ValueError(f"device {text!r} is not available: this machine has no CUDA GPU")
         index = int(match.group(1)) if match else 0
         if index >= count:
-            raise ValueError(f"device {text!r} is not available: this machine has {count} CUDA GPU(s) (cuda:0..{count - 1})")
+            raise ValueError(
+                f"device {text!r} is not available: this machine has {count} CUDA GPU(s) (cuda:0..{count - 1})"
+            )
         return torch.device("cuda", index)
     raise ValueError(f"unknown device {text!r}; use one of {', '.join(DEVICE_KINDS)}")
 
@@ -84,7 +86,9 @@ class Runtime:
     def sampling_generator(self, seed: int) -> torch.Generator:
         """A generator on :attr:`device` for drawing points, seeded by ``seed`` and this rank."""
         if self.rank:
-            seed = int(np.random.SeedSequence([seed, self.rank]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 2)
+            seed = int(
+                np.random.SeedSequence([seed, self.rank]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 2
+            )
         return torch.Generator(device=self.device).manual_seed(seed)
 
     def tensor(self, data: object) -> torch.Tensor:

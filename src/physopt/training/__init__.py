@@ -1,7 +1,7 @@
 """Training: sampler, objective, the resumable loop and its callbacks."""
 
-from ._causal import Causal
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
+from ._causal import Causal
 from ._fit import BUDGET_CLOCKS, Callback, FitResult, Phase, RunStatus, Trainer
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem

@@ -44,8 +44,7 @@ import torch
 from torch import nn
 
 from ..models import MLP
-from ..problems import Periodic, Problem, Residual, SpaceTime
-from ..problems import Condition, Initial, Points
+from ..problems import Condition, Initial, Periodic, Points, Problem, Residual, SpaceTime
 from ..problems import value_at as _value
 
 __all__ = ["Characteristics", "LagrangianNet", "lagrangian_net", "lagrangian_problem"]

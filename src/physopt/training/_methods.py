@@ -56,7 +56,9 @@ def wos_problem(problem: Problem, *, walks: int, epsilon: float) -> Problem:
     """
     energy = problem.energy
     if energy is None or energy.p != 2:
-        raise ValueError(f"method wos needs a Poisson problem (Problem.energy with p = 2); {problem.name!r} has {energy}")
+        raise ValueError(
+            f"method wos needs a Poisson problem (Problem.energy with p = 2); {problem.name!r} has {energy}"
+        )
     if not hasattr(problem.domain, "distance_to_boundary"):
         raise ValueError(f"method wos needs a domain with distance_to_boundary, got {type(problem.domain).__name__}")
     if problem.output_dim != 1:
@@ -64,7 +66,9 @@ def wos_problem(problem: Problem, *, walks: int, epsilon: float) -> Problem:
     name = _pde_name(problem, "method wos")
     boundary = [c for k, c in problem.conditions.items() if k != name]
     if len(boundary) != 1 or not isinstance(boundary[0], Dirichlet) or boundary[0].on is not None:
-        raise ValueError(f"method wos needs one Dirichlet condition on the whole boundary; {problem.name!r} has {boundary}")
+        raise ValueError(
+            f"method wos needs one Dirichlet condition on the whole boundary; {problem.name!r} has {boundary}"
+        )
     targets = WosTargets(distance=problem.domain.distance_to_boundary, source=energy.source,
                          boundary=boundary[0].value, walks=walks, epsilon=epsilon)
     return _swap(problem, name, targets)

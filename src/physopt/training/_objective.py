@@ -137,7 +137,8 @@ class Objective:
             r = cond.residual(model, batch[name], params)
             if self.causal is not None and cond.kind == "interior" and name not in self.constrained:
                 squares[name] = self.causal.loss(r, batch[name]["x"])
-            elif self.causal is not None and self.causal.boundary and cond.kind == "boundary" and name not in self.constrained:
+            elif (self.causal is not None and self.causal.boundary and cond.kind == "boundary"
+                  and name not in self.constrained):
                 deferred[name] = r  # weighted by the PDE residual's causal weights, known after the loop
             else:
                 squares[name] = (r**2).mean()
@@ -188,7 +189,8 @@ class Objective:
         for name in self.trained:
             n = batch[name].n
             step = n if self.problem.conditions[name].kind == "integral" else max_points
-            blocks += [partial(self._block, model, batch, params, name, lo, min(lo + step, n)) for lo in range(0, n, step)]
+            blocks += [partial(self._block, model, batch, params, name, lo, min(lo + step, n))
+                       for lo in range(0, n, step)]
         return blocks
 
     def _block(self, model: Callable[[torch.Tensor], torch.Tensor], batch: Mapping[str, Points],

@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from ..problems import Points, Problem
-from ..problems import fill_by_rejection
+from ..problems import Points, Problem, fill_by_rejection
 from ._adaptive import rad_select, rar_select, residual_norms
 
 __all__ = ["Sampler"]

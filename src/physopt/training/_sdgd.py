@@ -13,9 +13,10 @@ biased) version; the two-sample unbiased product of STDE's Eq. 25 is not impleme
 
 How the sampled dimensions reach the residual (decided here): :class:`SampledDims` wraps the
 problem's interior :class:`~physopt.problems.Residual`. Its ``sample`` draws the points *and* the
-dimensions from the sampler's generator, so both live in the batch (the points and ``meta["dims"]`` of its :class:`~physopt.problems.Points`), are saved
-in the checkpoint with it, and a resumed run draws the same dimensions; a closure-based optimizer
-that evaluates the loss several times per step sees the same dimensions each time. Its
+dimensions from the sampler's generator, so both live in the batch (the points and ``meta["dims"]``
+of its :class:`~physopt.problems.Points`), are saved in the checkpoint with it, and a resumed run
+draws the same dimensions; a closure-based optimizer that evaluates the loss several times per step
+sees the same dimensions each time. Its
 ``residual`` passes them to the residual function in the ``params`` mapping under
 :data:`physopt.problems.ops.SAMPLED_DIMS`; residuals opt in with
 ``laplacian(u, x, dims=params.get(SAMPLED_DIMS))``. A residual that never reads the key would
@@ -80,7 +81,8 @@ class SampledDims(Residual):
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         batch = super().sample(domain, n, generator=generator, dtype=dtype)
-        return Points(batch.x, dict(batch.fields), {**batch.meta, "dims": sample_dims(self.total, self.k, generator=generator)})
+        return Points(batch.x, dict(batch.fields),
+                      {**batch.meta, "dims": sample_dims(self.total, self.k, generator=generator)})
 
     def residual(self, model, batch, params):  # type: ignore[override]
         x = batch["x"].detach().requires_grad_(True)

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..problems import Condition
-from ..problems import Points, Value, walk_on_spheres
+from ..problems import Condition, Points, Value, walk_on_spheres
 from ..problems import value_at as _value
 
 __all__ = ["WosTargets"]

@@ -139,7 +139,8 @@ def _extended(n: int, x: np.ndarray, lid: float):
     u = build((n + 1, n + 2), np.arange(nu_).reshape(n - 1, n), (slice(1, n), slice(1, n + 1)),
               [((slice(1, n), 0), (slice(1, n), 1)), ((slice(1, n), n + 1), (slice(1, n), n))], cu)
     v = build((n + 2, n + 1), nu_ + np.arange(nv_).reshape(n, n - 1), (slice(1, n + 1), slice(1, n)),
-              [((0, slice(1, n)), (1, slice(1, n))), ((n + 1, slice(1, n)), (n, slice(1, n)))], np.zeros((n + 2, n + 1)))
+              [((0, slice(1, n)), (1, slice(1, n))), ((n + 1, slice(1, n)), (n, slice(1, n)))],
+              np.zeros((n + 2, n + 1)))
     p = build((n, n), nu_ + nv_ + np.arange(n * n).reshape(n, n), (slice(None), slice(None)), [], np.zeros((n, n)))
     return u, v, p
 
