@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.optim import Optimizer
 
-from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, resolve_ns_dtype
+from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, CoeffSpec, orthogonalize, resolve_ns_dtype
 from ._validation import check_betas, check_coeffs, check_grad, check_param, check_range
 
 __all__ = [
@@ -29,11 +29,16 @@ __all__ = [
     "as_matrix",
     "check_momentum_group",
     "check_ns_group",
+    "constructor_defaults",
     "ema_momentum",
     "lr_ratio",
+    "muon_update",
+    "orthogonalize_group",
     "sum_momentum",
     "wide_dtype",
 ]
+
+MomentumRule = Callable[..., Tensor]  # ema_momentum or sum_momentum
 
 
 def as_matrix(t: Tensor) -> Tensor:
@@ -91,6 +96,51 @@ def lr_ratio(rows: int, cols: int, mode: AdjustLR) -> float:
     if mode == "none":
         return 1.0
     raise ValueError(f"adjust_lr must be one of {ADJUST_LR_MODES}, got {mode!r}")
+
+
+def muon_update(
+    param: Tensor,
+    ortho: Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    adjust_lr: AdjustLR,
+) -> None:
+    """Decoupled weight decay with the *unadjusted* lr, then ``W ← W − lr·ratio(shape)·O``.
+
+    ``ortho`` is the orthogonalised update viewed as the ``(rows, cols)`` matrix of ``param``; the
+    shape ratio uses that flattened shape. Same order of operations as torch.optim.Muon.
+    """
+    rows, cols = ortho.shape
+    param.mul_(1 - lr * weight_decay)
+    param.add_(ortho.reshape(param.shape), alpha=-(lr * lr_ratio(rows, cols, adjust_lr)))
+
+
+def orthogonalize_group(
+    inputs: list[Tensor], group: dict[str, Any], *, coeffs: CoeffSpec | None = None
+) -> list[Tensor]:
+    """:func:`~physopt.optim.orthogonalize` with a Muon-family group's ``ns_*`` and ``batched``
+    settings (``coeffs`` replaces ``group["ns_coeffs"]``, e.g. ROOT's per-shape table)."""
+    return orthogonalize(
+        inputs,
+        steps=group["ns_steps"],
+        coeffs=group["ns_coeffs"] if coeffs is None else coeffs,
+        eps=group["ns_eps"],
+        ns_dtype=group["ns_dtype"],
+        batched=group["batched"],
+        method=group["ns_method"],
+    )
+
+
+def constructor_defaults(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A constructor's keyword arguments as param-group defaults.
+
+    Call as ``constructor_defaults(locals())`` on the constructor's first line, so that the
+    signature (typed, keyword-only, inspected by :func:`physopt.optim.build`) is the one list of
+    hyperparameters; ``self``, ``params`` and ``__class__`` are dropped. Every matrix optimizer's
+    group keys are tested to equal its signature's keyword names.
+    """
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
 def adamw_update(
@@ -211,6 +261,27 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
             for chunk in _chunks(params, batched=group.get("batched", False)):
                 self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
         return loss
+
+    def _momentum_input(
+        self, group: dict[str, Any], p: Tensor, grad: Tensor, *, rule: MomentumRule = ema_momentum
+    ) -> Tensor:
+        """Update ``p``'s momentum buffer with ``grad`` (created on first use) by ``rule`` and
+        return the orthogonaliser's input (Nesterov blend or buffer) as a ``(rows, cols)`` matrix."""
+        state = self.state[p]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        u = rule(grad, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"])
+        return as_matrix(u)
+
+    def _muon_updates(
+        self, group: dict[str, Any], params: list[Tensor], updates: list[Tensor | None]
+    ) -> None:
+        """:func:`muon_update` of each parameter with its update (``None``: no step, no decay)."""
+        for p, o in zip(params, updates, strict=True):
+            if o is not None:
+                muon_update(
+                    p, o, lr=group["lr"], weight_decay=group["weight_decay"], adjust_lr=group["adjust_lr"]
+                )
 
     def _adamw_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         for p, g in zip(params, grads, strict=True):
