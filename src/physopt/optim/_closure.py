@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import enum
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -153,8 +153,9 @@ class ClosureOptimizer(Optimizer):
     element-wise); flat views ``_flat``/``_set_flat``/``_flat_grad``/``_set_flat_grad``;
     ``_evaluate`` for the ``torch.optim.LBFGS`` closure contract (zero_grad, loss, backward,
     return the loss); ``_evaluated_point``, which reuses the cached ``(x, f, g)`` while the
-    parameters are bit-identical to ``x`` and evaluates otherwise; ``_stop_reason`` (the checks
-    before an iteration) and ``_out_of_budget``.
+    parameters are bit-identical to ``x`` and evaluates otherwise; ``_iterations``, the loop over
+    ``max_iter`` iterations that stops on ``_stop_reason`` (the checks before an iteration); and
+    ``_out_of_budget``.
 
     What a subclass must implement: ``step(closure)`` (decorate it with ``torch.no_grad()``; start
     with ``self._start(closure)``). It may override ``_evaluate`` (ENGD's closure returns a
@@ -264,6 +265,25 @@ class ClosureOptimizer(Optimizer):
             st.pop(key, None)
         f, g = self._evaluate(closure)
         st["x"], st["f"], st["g"] = x.clone(), torch.tensor(f, dtype=x.dtype), g
+
+    def _iterations(self, closure: Callable[[], Tensor]) -> Iterator[tuple[Tensor, float, Tensor]]:
+        """``(x, f, g)`` at the start of each of up to ``max_iter`` iterations.
+
+        Evaluates (or reuses) the current point first; yields nothing once the status is
+        finished, and stops, setting the status, when :meth:`_stop_reason` gives one. The caller's
+        loop body moves ``_st["x"], ["f"], ["g"]`` to the next iterate (or breaks).
+        """
+        self._evaluated_point(closure)
+        if self.status.finished:
+            return
+        st = self._st
+        for _ in range(self.param_groups[0]["max_iter"]):
+            x, f, g = st["x"], float(st["f"]), st["g"]
+            reason = self._stop_reason(f, g)
+            if reason is not None:
+                self._set_status(reason)
+                return
+            yield x, f, g
 
     def _out_of_budget(self) -> bool:
         max_eval = self.param_groups[0]["max_eval"]

@@ -177,15 +177,7 @@ class GNSNewton(ClosureOptimizer):
         self._start(closure)
         group, st = self.param_groups[0], self._st
         st.setdefault("gamma", float(group["lr"]))
-        self._evaluated_point(closure)
-        if self.status.finished:
-            return st["f"].clone()
-        for _ in range(group["max_iter"]):
-            x, f, g = st["x"], float(st["f"]), st["g"]
-            reason = self._stop_reason(f, g)
-            if reason is not None:
-                self._set_status(reason)
-                break
+        for x, f, g in self._iterations(closure):
             H = self._hessian_at(closure, x, g)
             st["n_iter"] += 1
             accepted = self._search(closure, x, f, g, H)

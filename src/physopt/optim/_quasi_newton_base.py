@@ -110,16 +110,7 @@ class QuasiNewtonBase(ClosureOptimizer):
         """Perform up to ``max_iter`` quasi-Newton iterations; return the current loss."""
         self._start(closure, "fail_count")
         group, st = self.param_groups[0], self._st
-        self._evaluated_point(closure)
-        if self.status.finished:
-            return st["f"].clone()
-
-        for _ in range(group["max_iter"]):
-            x, f, g = st["x"], float(st["f"]), st["g"]
-            reason = self._stop_reason(f, g)
-            if reason is not None:
-                self._set_status(reason)
-                break
+        for x, f, g in self._iterations(closure):
             budget = group["max_ls"]
             if group["max_eval"] is not None:
                 budget = min(budget, group["max_eval"] - st["n_evals"])
