@@ -205,7 +205,7 @@ class ARO(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_momentum_group(group, where)
         if group["base"] not in ARO_BASES:
             raise ValueError(f"{where}: base must be one of {ARO_BASES}, got {group['base']!r}")

@@ -77,7 +77,7 @@ class AuON(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_momentum_group(group, where)
         check_range(f"{where}: gamma", group["gamma"], low=0.0, low_open=True)
 
@@ -142,7 +142,7 @@ class HybridAuON(AuON):
     ) -> None:
         MatrixOptimizer.__init__(self, params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: gamma", group["gamma"], low=0.0, low_open=True)
 

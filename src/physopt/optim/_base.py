@@ -16,15 +16,22 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
 from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, CoeffSpec, orthogonalize, resolve_ns_dtype
-from ._validation import check_betas, check_coeffs, check_grad, check_param, check_range
+from ._validation import (
+    CheckedOptimizer,
+    check_betas,
+    check_coeffs,
+    check_range,
+    constructor_defaults,
+)
 
 __all__ = [
     "ADJUST_LR_MODES",
     "AdjustLR",
     "MatrixOptimizer",
+    "adam_denominator",
+    "adam_second_moment",
     "adamw_update",
     "as_matrix",
     "check_momentum_group",
@@ -132,15 +139,15 @@ def orthogonalize_group(
     )
 
 
-def constructor_defaults(arguments: dict[str, Any]) -> dict[str, Any]:
-    """A constructor's keyword arguments as param-group defaults.
+def adam_second_moment(exp_avg_sq: Tensor, grad: Tensor, *, beta2: float) -> None:
+    r"""Adam's second moment in place: :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`."""
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
 
-    Call as ``constructor_defaults(locals())`` on the constructor's first line, so that the
-    signature (typed, keyword-only, inspected by :func:`physopt.optim.build`) is the one list of
-    hyperparameters; ``self``, ``params`` and ``__class__`` are dropped. Every matrix optimizer's
-    group keys are tested to equal its signature's keyword names.
-    """
-    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+def adam_denominator(exp_avg_sq: Tensor, *, step: int, beta2: float, eps: float) -> Tensor:
+    r"""Adam's denominator :math:`\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon` (torch's eps placement),
+    a new tensor; ``step`` is the 1-based count including this step."""
+    return (exp_avg_sq.sqrt() / math.sqrt(1 - beta2**step)).add_(eps)
 
 
 def adamw_update(
@@ -168,11 +175,9 @@ def adamw_update(
     beta1, beta2 = betas
     param.mul_(1 - lr * weight_decay)
     exp_avg.lerp_(grad, 1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
-    param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+    adam_second_moment(exp_avg_sq, grad, beta2=beta2)
+    denom = adam_denominator(exp_avg_sq, step=step, beta2=beta2, eps=eps)
+    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**step))
 
 
 def _chunks(params: list[Tensor], *, batched: bool) -> list[list[int]]:
@@ -191,11 +196,11 @@ def _chunks(params: list[Tensor], *, batched: bool) -> list[list[int]]:
     return ([small] if small else []) + large
 
 
-class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
+class MatrixOptimizer(CheckedOptimizer, metaclass=abc.ABCMeta):
     """Base class: routes ``algorithm="adamw"`` groups to AdamW and the rest to ``_matrix_step``.
 
     Subclasses set :attr:`algorithm`, pass their hyperparameters as ``defaults``, and implement
-    ``_check_group`` and ``_matrix_step``. Parameters in a matrix group must be ≥2-D.
+    ``_check_matrix_group`` and ``_matrix_step``. Parameters in a matrix group must be ≥2-D.
     """
 
     algorithm: ClassVar[str] = ""
@@ -205,20 +210,13 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         super().__init__(params, {"algorithm": self.algorithm, **defaults})
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        where = f"{type(self).__name__} param group {len(self.param_groups) - 1}"
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        """Route the group's checks by its tag (``lr``, ``weight_decay``, parameters: the base's)."""
         algorithm = group["algorithm"]
         if algorithm not in (self.algorithm, "adamw"):
             raise ValueError(
                 f"{where}: algorithm must be {self.algorithm!r} or 'adamw', got {algorithm!r}"
             )
-        check_range(f"{where}: lr", group["lr"], low=0.0)
-        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
-        for p in group["params"]:
-            check_param(p, where=where)
         if algorithm == "adamw":
             check_betas(f"{where}: adamw_betas", group["adamw_betas"])
             check_range(f"{where}: adamw_eps", group["adamw_eps"], low=0.0, low_open=True)
@@ -230,10 +228,10 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
                     f"parameter of shape {tuple(p.shape)}; put 0-/1-D parameters in a group with "
                     f"algorithm='adamw' or use physopt.optim.build(), which splits them for you"
                 )
-        self._check_group(group, where)
+        self._check_matrix_group(group, where)
 
     @abc.abstractmethod
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         """Validate the subclass's hyperparameters in a matrix group."""
 
     @abc.abstractmethod
@@ -242,25 +240,12 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
     ) -> None:
         """Update the matrix parameters ``params`` (all with gradients) of ``group``."""
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Perform one optimization step; parameters without a gradient are skipped."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for index, group in enumerate(self.param_groups):
-            where = f"{type(self).__name__} param group {index}"
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [check_grad(p, where=where) for p in params]
-            if group["algorithm"] == "adamw":
-                self._adamw_step(group, params, grads)
-                continue
-            for chunk in _chunks(params, batched=group.get("batched", False)):
-                self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
-        return loss
+    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        if group["algorithm"] == "adamw":
+            self._adamw_step(group, params, grads)
+            return
+        for chunk in _chunks(params, batched=group.get("batched", False)):
+            self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
 
     def _momentum_input(
         self, group: dict[str, Any], p: Tensor, grad: Tensor, *, rule: MomentumRule = ema_momentum

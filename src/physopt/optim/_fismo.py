@@ -172,7 +172,7 @@ class FISMO(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(
             f"{where}: factor_decay", group["factor_decay"], low=0.0, high=1.0, high_open=True

@@ -97,7 +97,7 @@ class Muon(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
 
     def _matrix_step(

@@ -115,7 +115,7 @@ class NAMO(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: beta2", group["beta2"], low=0.0, high=1.0, high_open=True)
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
@@ -210,8 +210,8 @@ class NAMOD(NAMO):
     ) -> None:
         MatrixOptimizer.__init__(self, params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_matrix_group(group, where)
         check_range(f"{where}: clamp_c", group["clamp_c"], low=0.0, high=1.0)
 
     def _init_state(self, p: Tensor) -> None:

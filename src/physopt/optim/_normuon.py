@@ -104,7 +104,7 @@ class NorMuon(MatrixOptimizer):
     ) -> None:
         super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: beta2", group["beta2"], low=0.0, high=1.0, high_open=True)
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)

@@ -125,7 +125,7 @@ class ROOT(MatrixOptimizer):
             check_coeffs(f"shape_coeffs[{key!r}]", value)
         super().__init__(params, {**defaults, "shape_coeffs": table})
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(
             f"{where}: threshold_quantile",
