@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._base import adam_denominator, adam_second_moment
+from ._base import adam_denominator, adam_second_moment, adam_state
 from ._validation import CheckedOptimizer, check_betas, check_range, constructor_defaults
 
 __all__ = ["SGDP", "AdamP", "project_radial"]
@@ -109,12 +109,7 @@ class AdamP(_ProjectedOptimizer):
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Tensor) -> None:
         beta1, beta2 = group["betas"]
-        state = self.state[p]
-        if "step" not in state:
-            state["step"] = 0
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["step"] += 1
+        state = adam_state(self.state[p], p)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
         adam_second_moment(exp_avg_sq, grad, beta2=beta2)

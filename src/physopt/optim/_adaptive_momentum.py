@@ -96,6 +96,32 @@ class _AdaptiveMemory(CheckedOptimizer):
         """Index lists over which β_t's inner products run: the whole group, or one tensor each."""
         return [list(range(n))] if group["scope"] == "group" else [[i] for i in range(n)]
 
+    def _adaptive_beta(
+        self,
+        params: list[Tensor],
+        grads: list[Tensor],
+        indices: list[int],
+        *,
+        lr: float,
+        lam: float,
+        beta_max: float,
+        metrics: list[Tensor] | None = None,
+    ) -> float:
+        """β_t from the inner products over ``indices`` (:func:`am_terms` summed, :func:`am_beta`);
+        ``metrics`` are the diagonal metrics ``P`` (``None``: the identity)."""
+        num = den = 0.0
+        for i in indices:
+            state = self.state[params[i]]
+            n, d = am_terms(
+                grads[i],
+                state["direction"],
+                model_lambda=lam,
+                gap_ratio=self._gap_ratio(state, lr),
+                precond=None if metrics is None else metrics[i],
+            )
+            num, den = num + n, den + d
+        return am_beta(num, den, beta_max=beta_max)
+
     @staticmethod
     def _gap_ratio(state: dict[str, Any], lr: float) -> float:
         # ρ = η_{t−1}/η_t; at η_t = 0 the step is a no-op and ρ = 1 keeps β finite.
@@ -169,17 +195,7 @@ class AMSGD(_AdaptiveMemory):
             started = [i for i in chunk if "direction" in self.state[params[i]]]
             beta = group["momentum"]
             if group["adaptive"]:
-                num = den = 0.0
-                for i in started:
-                    state = self.state[params[i]]
-                    n, d = am_terms(
-                        grads[i],
-                        state["direction"],
-                        model_lambda=lam,
-                        gap_ratio=self._gap_ratio(state, lr),
-                    )
-                    num, den = num + n, den + d
-                beta = am_beta(num, den, beta_max=group["beta_max"])
+                beta = self._adaptive_beta(params, grads, started, lr=lr, lam=lam, beta_max=group["beta_max"])
             for i in chunk:
                 p, g, state = params[i], grads[i], self.state[params[i]]
                 if "direction" not in state:
@@ -279,18 +295,9 @@ class AMAdamW(_AdaptiveMemory):
             beta = beta_cap
             started = [i for i in chunk if self.state[params[i]]["step"] > 1]
             if group["adaptive"] and started:
-                num = den = 0.0
-                for i in started:
-                    state = self.state[params[i]]
-                    n, d = am_terms(
-                        grads[i],
-                        state["direction"],
-                        model_lambda=lam,
-                        gap_ratio=self._gap_ratio(state, lr),
-                        precond=metrics[i],
-                    )
-                    num, den = num + n, den + d
-                beta = am_beta(num, den, beta_max=beta_cap)
+                beta = self._adaptive_beta(
+                    params, grads, started, lr=lr, lam=lam, beta_max=beta_cap, metrics=metrics
+                )
             for i in chunk:
                 p, g, state, metric = params[i], grads[i], self.state[params[i]], metrics[i]
                 d = state["direction"]

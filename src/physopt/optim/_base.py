@@ -32,6 +32,7 @@ __all__ = [
     "MatrixOptimizer",
     "adam_denominator",
     "adam_second_moment",
+    "adam_state",
     "adamw_update",
     "as_matrix",
     "check_momentum_group",
@@ -142,6 +143,17 @@ def orthogonalize_group(
 def adam_second_moment(exp_avg_sq: Tensor, grad: Tensor, *, beta2: float) -> None:
     r"""Adam's second moment in place: :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`."""
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+
+def adam_state(state: dict[str, Any], p: Tensor) -> dict[str, Any]:
+    """``p``'s Adam state with this step counted: ``step`` (1-based), ``exp_avg``, ``exp_avg_sq``
+    (zeros in ``p``'s layout on first use)."""
+    if "step" not in state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    state["step"] += 1
+    return state
 
 
 def adam_denominator(exp_avg_sq: Tensor, *, step: int, beta2: float, eps: float) -> Tensor:
@@ -270,12 +282,7 @@ class MatrixOptimizer(CheckedOptimizer, metaclass=abc.ABCMeta):
 
     def _adamw_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         for p, g in zip(params, grads, strict=True):
-            state = self.state[p]
-            if "step" not in state:
-                state["step"] = 0
-                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["step"] += 1
+            state = adam_state(self.state[p], p)
             adamw_update(
                 p,
                 g,

@@ -18,7 +18,7 @@ from ._base import (
     wide_dtype,
 )
 from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
-from ._validation import check_range
+from ._validation import check_int, check_range
 
 __all__ = ["FISMO", "fisher_factor_update", "inverse_roots"]
 
@@ -178,10 +178,8 @@ class FISMO(MatrixOptimizer):
             f"{where}: factor_decay", group["factor_decay"], low=0.0, high=1.0, high_open=True
         )
         check_range(f"{where}: damping", group["damping"], low=0.0, low_open=True)
-        for key, low in (("precondition_frequency", 1), ("max_precond_dim", 0)):
-            value = group[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{where}: {key} must be an int ≥ {low}, got {value!r}")
+        check_int(f"{where}: precondition_frequency", group["precondition_frequency"], low=1)
+        check_int(f"{where}: max_precond_dim", group["max_precond_dim"], low=0)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ._base import adam_denominator, adam_second_moment, wide_dtype
-from ._validation import CheckedOptimizer, check_betas, check_range, constructor_defaults
+from ._validation import CheckedOptimizer, check_betas, check_int, check_range, constructor_defaults
 
 __all__ = [
     "SOAP",
@@ -184,10 +184,8 @@ class SOAP(CheckedOptimizer):
                 f"{where}: shampoo_beta", group["shampoo_beta"], low=0.0, high=1.0, high_open=True
             )
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
-        for key, low in (("precondition_frequency", 1), ("max_precond_dim", 0)):
-            value = group[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{where}: {key} must be an int ≥ {low}, got {value!r}")
+        check_int(f"{where}: precondition_frequency", group["precondition_frequency"], low=1)
+        check_int(f"{where}: max_precond_dim", group["max_precond_dim"], low=0)
         if not isinstance(group["precondition_1d"], bool):
             raise TypeError(
                 f"{where}: precondition_1d must be a bool, got {group['precondition_1d']!r}"

@@ -24,6 +24,7 @@ __all__ = [
     "check_coeffs",
     "check_finite",
     "check_grad",
+    "check_int",
     "check_param",
     "check_range",
     "constructor_defaults",
@@ -62,6 +63,13 @@ def check_range(
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value: Any, *, low: int) -> int:
+    """Check that ``value`` is an int (not a bool) ``>= low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
     return value
 
 
