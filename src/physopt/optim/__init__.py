@@ -9,6 +9,10 @@ a model's parameters (matrices → the named optimizer, the rest → AdamW) and 
     loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
 
 ``available()`` lists the names. See docs/optim.md for the algorithms and their sources.
+
+Closure-based optimizers (``SSBroyden``, ``SSBFGS``, ``LBFGS``, ``ENGD``, ``GNSNewton``) derive from
+:class:`ClosureOptimizer`: ``step(closure)``, ``invalidate()`` after the objective changes, and
+``status``, an :class:`OptimizerStatus` whose ``finished`` says that further steps do nothing.
 """
 
 from ._adamp import SGDP, AdamP, project_radial
@@ -17,6 +21,7 @@ from ._aro import ARO
 from ._auon import AuON, HybridAuON, cosh_brake
 from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
+from ._closure import ClosureOptimizer, OptimizerStatus
 from ._engd import ENGD
 from ._fismo import FISMO
 from ._gns import GNSNewton
@@ -33,6 +38,7 @@ from ._newton_schulz import (
 )
 from ._normuon import NorMuon
 from ._partition import ParameterSplit, split_parameters
+from ._quasi_newton import LBFGS, SSBFGS, SSBroyden
 from ._root import ROOT, ROOT_COEFFS
 from ._safe_step import SafeStep
 from ._soap import SOAP
@@ -42,27 +48,32 @@ __all__ = [
     "ARO",
     "ENGD",
     "FISMO",
-    "GNSNewton",
     "KELLER_COEFFS",
+    "LBFGS",
     "NAMO",
     "NAMOD",
     "POLAR_EXPRESS_COEFFS",
     "REGISTRY",
     "ROOT",
     "ROOT_COEFFS",
-    "SafeStep",
     "SGDP",
     "SOAP",
+    "SSBFGS",
     "STACK_MAX_NUMEL",
     "AMAdamW",
     "AdamP",
     "AuON",
+    "ClosureOptimizer",
+    "GNSNewton",
     "HybridAuON",
     "MatrixOptimizer",
     "Muon",
     "NorMuon",
     "OptimizerSpec",
+    "OptimizerStatus",
     "ParameterSplit",
+    "SSBroyden",
+    "SafeStep",
     "available",
     "build",
     "cosh_brake",

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._validation import check_betas, check_grad, check_param, check_range
+from ._base import adam_denominator, adam_second_moment, adam_state
+from ._validation import CheckedOptimizer, check_betas, check_range, constructor_defaults
 
 __all__ = ["SGDP", "AdamP", "project_radial"]
 
@@ -52,44 +52,22 @@ def project_radial(
     return update, 1.0
 
 
-class _ProjectedOptimizer(Optimizer):
+class _ProjectedOptimizer(CheckedOptimizer):
     """Validation and step loop shared by AdamP and SGDP."""
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        where = f"{type(self).__name__} param group {len(self.param_groups) - 1}"
-        for p in group["params"]:
-            check_param(p, where=where)
-        check_range(f"{where}: lr", group["lr"], low=0.0)
-        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
         check_range(f"{where}: delta", group["delta"], low=0.0)
         check_range(f"{where}: wd_ratio", group["wd_ratio"], low=0.0)
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
         if not isinstance(group["nesterov"], bool):
             raise TypeError(f"{where}: nesterov must be a bool, got {group['nesterov']!r}")
-        self._check_group(group, where)
-
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        """Subclass-specific checks (default: none)."""
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Tensor) -> None:
         """Update one parameter (subclass)."""
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Perform one optimization step; parameters without a gradient are skipped."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for index, group in enumerate(self.param_groups):
-            where = f"{type(self).__name__} param group {index}"
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(group, p, check_grad(p, where=where))
-        return loss
+    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        for p, g in zip(params, grads, strict=True):
+            self._update(group, p, g)
 
 
 class AdamP(_ProjectedOptimizer):
@@ -123,34 +101,19 @@ class AdamP(_ProjectedOptimizer):
         wd_ratio: float = 0.1,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=betas,
-                eps=eps,
-                weight_decay=weight_decay,
-                delta=delta,
-                wd_ratio=wd_ratio,
-                nesterov=nesterov,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_group(group, where)
         check_betas(f"{where}: betas", group["betas"])
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Tensor) -> None:
         beta1, beta2 = group["betas"]
-        state = self.state[p]
-        if "step" not in state:
-            state["step"] = 0
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["step"] += 1
+        state = adam_state(self.state[p], p)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = (exp_avg_sq.sqrt() / math.sqrt(1 - beta2 ** state["step"])).add_(group["eps"])
+        adam_second_moment(exp_avg_sq, grad, beta2=beta2)
+        denom = adam_denominator(exp_avg_sq, step=state["step"], beta2=beta2, eps=group["eps"])
         if group["nesterov"]:
             update = (beta1 * exp_avg + (1 - beta1) * grad) / denom
         else:
@@ -197,21 +160,10 @@ class SGDP(_ProjectedOptimizer):
         delta: float = 0.1,
         wd_ratio: float = 0.1,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                dampening=dampening,
-                weight_decay=weight_decay,
-                nesterov=nesterov,
-                eps=eps,
-                delta=delta,
-                wd_ratio=wd_ratio,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_group(group, where)
         # momentum < 1 because weight decay divides by (1 - momentum).
         check_range(f"{where}: momentum", group["momentum"], low=0.0, high=1.0, high_open=True)
         check_range(f"{where}: dampening", group["dampening"], low=0.0, high=1.0)

@@ -32,16 +32,16 @@ evaluation). For SGD (``P = I``) this gives
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._validation import check_betas, check_grad, check_param, check_range
+from ._base import adam_denominator, adam_second_moment
+from ._validation import CheckedOptimizer, check_betas, check_range, constructor_defaults
 
-__all__ = ["AMSGD", "AMAdamW", "am_terms", "am_beta"]
+__all__ = ["AMSGD", "AMAdamW", "am_beta", "am_terms"]
 
 SCOPES: tuple[str, ...] = ("group", "tensor")
 
@@ -81,44 +81,46 @@ def am_beta(num: float, den: float, *, beta_max: float) -> float:
     return min(max(num / den, 0.0), beta_max)
 
 
-class _AdaptiveMemory(Optimizer):
+class _AdaptiveMemory(CheckedOptimizer):
     """Validation and the two-pass step (β from inner products, then the update) of both."""
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        where = f"{type(self).__name__} param group {len(self.param_groups) - 1}"
-        for p in group["params"]:
-            check_param(p, where=where)
-        check_range(f"{where}: lr", group["lr"], low=0.0)
-        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
         check_range(f"{where}: model_lambda", group["model_lambda"], low=0.0)
         if not isinstance(group["adaptive"], bool):
             raise TypeError(f"{where}: adaptive must be a bool, got {group['adaptive']!r}")
         if group["scope"] not in SCOPES:
             raise ValueError(f"{where}: scope must be one of {SCOPES}, got {group['scope']!r}")
-        self._check_group(group, where)
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        """Subclass checks."""
+    @staticmethod
+    def _chunks(group: dict[str, Any], n: int) -> list[list[int]]:
+        """Index lists over which β_t's inner products run: the whole group, or one tensor each."""
+        return [list(range(n))] if group["scope"] == "group" else [[i] for i in range(n)]
 
-    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
-        """Update the parameters of one group (subclass)."""
-
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Perform one optimization step; parameters without a gradient are skipped."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for index, group in enumerate(self.param_groups):
-            where = f"{type(self).__name__} param group {index}"
-            params = [p for p in group["params"] if p.grad is not None]
-            if params:
-                self._group_step(group, params, [check_grad(p, where=where) for p in params])
-        return loss
+    def _adaptive_beta(
+        self,
+        params: list[Tensor],
+        grads: list[Tensor],
+        indices: list[int],
+        *,
+        lr: float,
+        lam: float,
+        beta_max: float,
+        metrics: list[Tensor] | None = None,
+    ) -> float:
+        """β_t from the inner products over ``indices`` (:func:`am_terms` summed, :func:`am_beta`);
+        ``metrics`` are the diagonal metrics ``P`` (``None``: the identity)."""
+        num = den = 0.0
+        for i in indices:
+            state = self.state[params[i]]
+            n, d = am_terms(
+                grads[i],
+                state["direction"],
+                model_lambda=lam,
+                gap_ratio=self._gap_ratio(state, lr),
+                precond=None if metrics is None else metrics[i],
+            )
+            num, den = num + n, den + d
+        return am_beta(num, den, beta_max=beta_max)
 
     @staticmethod
     def _gap_ratio(state: dict[str, Any], lr: float) -> float:
@@ -179,44 +181,21 @@ class AMSGD(_AdaptiveMemory):
         momentum: float = 0.9,
         scope: str = "group",
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                beta_max=beta_max,
-                model_lambda=model_lambda,
-                weight_decay=weight_decay,
-                adaptive=adaptive,
-                momentum=momentum,
-                scope=scope,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_group(group, where)
         for key in ("beta_max", "momentum"):
             check_range(f"{where}: {key}", group[key], low=0.0, high=1.0, high_open=True)
 
     def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         lr, lam, wd = group["lr"], group["model_lambda"], group["weight_decay"]
         grads = [g.add(p, alpha=wd) if wd != 0 else g for p, g in zip(params, grads, strict=True)]
-        chunks = [list(range(len(params)))] if group["scope"] == "group" else [
-            [i] for i in range(len(params))
-        ]
-        for chunk in chunks:
+        for chunk in self._chunks(group, len(params)):
             started = [i for i in chunk if "direction" in self.state[params[i]]]
             beta = group["momentum"]
             if group["adaptive"]:
-                num = den = 0.0
-                for i in started:
-                    state = self.state[params[i]]
-                    n, d = am_terms(
-                        grads[i],
-                        state["direction"],
-                        model_lambda=lam,
-                        gap_ratio=self._gap_ratio(state, lr),
-                    )
-                    num, den = num + n, den + d
-                beta = am_beta(num, den, beta_max=group["beta_max"])
+                beta = self._adaptive_beta(params, grads, started, lr=lr, lam=lam, beta_max=group["beta_max"])
             for i in chunk:
                 p, g, state = params[i], grads[i], self.state[params[i]]
                 if "direction" not in state:
@@ -287,20 +266,10 @@ class AMAdamW(_AdaptiveMemory):
         adaptive: bool = True,
         scope: str = "tensor",
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=betas,
-                eps=eps,
-                weight_decay=weight_decay,
-                model_lambda=model_lambda,
-                adaptive=adaptive,
-                scope=scope,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
     def _check_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_group(group, where)
         check_betas(f"{where}: betas", group["betas"])
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
 
@@ -318,29 +287,17 @@ class AMAdamW(_AdaptiveMemory):
                 state["prev_lr"] = lr
             state["step"] += 1
             step = state["step"]
-            state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            adam_second_moment(state["exp_avg_sq"], g, beta2=beta2)
             correction = 1 - beta_cap * state["beta_product"]
-            denom = (state["exp_avg_sq"].sqrt() / math.sqrt(1 - beta2**step)).add_(eps)
+            denom = adam_denominator(state["exp_avg_sq"], step=step, beta2=beta2, eps=eps)
             metrics.append(denom.mul_(correction))
-        chunks = [list(range(len(params)))] if group["scope"] == "group" else [
-            [i] for i in range(len(params))
-        ]
-        for chunk in chunks:
+        for chunk in self._chunks(group, len(params)):
             beta = beta_cap
             started = [i for i in chunk if self.state[params[i]]["step"] > 1]
             if group["adaptive"] and started:
-                num = den = 0.0
-                for i in started:
-                    state = self.state[params[i]]
-                    n, d = am_terms(
-                        grads[i],
-                        state["direction"],
-                        model_lambda=lam,
-                        gap_ratio=self._gap_ratio(state, lr),
-                        precond=metrics[i],
-                    )
-                    num, den = num + n, den + d
-                beta = am_beta(num, den, beta_max=beta_cap)
+                beta = self._adaptive_beta(
+                    params, grads, started, lr=lr, lam=lam, beta_max=beta_cap, metrics=metrics
+                )
             for i in chunk:
                 p, g, state, metric = params[i], grads[i], self.state[params[i]], metrics[i]
                 d = state["direction"]

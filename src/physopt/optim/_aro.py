@@ -15,7 +15,7 @@ from ._base import (
     MatrixOptimizer,
     as_matrix,
     check_momentum_group,
-    ema_momentum,
+    constructor_defaults,
     wide_dtype,
 )
 from ._validation import check_range
@@ -203,24 +203,9 @@ class ARO(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                base=base,
-                sinkhorn_iters=sinkhorn_iters,
-                rotate=rotate,
-                null_tol=null_tol,
-                adjust_lr=adjust_lr,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_momentum_group(group, where)
         if group["base"] not in ARO_BASES:
             raise ValueError(f"{where}: base must be one of {ARO_BASES}, got {group['base']!r}")
@@ -240,17 +225,12 @@ class ARO(MatrixOptimizer):
             state = self.state[p]
             rows, cols = as_matrix(p).shape
             dtype = wide_dtype(p.dtype)
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             if group["rotate"] and "rotation" not in state:  # also if rotate was switched on
                 state["rotation"] = torch.eye(min(rows, cols), dtype=dtype, device=p.device)
             tol = group["null_tol"]
             tol = math.sqrt(torch.finfo(dtype).eps) if tol is None else tol
             base = _base_fn(group["base"], iters=group["sinkhorn_iters"], tol=tol)
-            u = ema_momentum(
-                g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
-            )
-            u = as_matrix(u).to(dtype)
+            u = self._momentum_input(group, p, g).to(dtype)
             tall = rows > cols
             if tall:
                 u = u.mT

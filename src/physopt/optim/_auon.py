@@ -11,13 +11,12 @@ from torch import Tensor
 from ._base import (
     AdjustLR,
     MatrixOptimizer,
-    as_matrix,
     check_momentum_group,
     check_ns_group,
-    ema_momentum,
+    constructor_defaults,
+    orthogonalize_group,
 )
-from ._muon import muon_update
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
 from ._validation import check_range
 
 __all__ = ["AuON", "HybridAuON", "cosh_brake"]
@@ -76,21 +75,9 @@ class AuON(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                gamma=gamma,
-                adjust_lr=adjust_lr,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_momentum_group(group, where)
         check_range(f"{where}: gamma", group["gamma"], low=0.0, low_open=True)
 
@@ -107,24 +94,8 @@ class AuON(MatrixOptimizer):
     def _matrix_step(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
     ) -> None:
-        inputs = []
-        for p, g in zip(params, grads, strict=True):
-            state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            u = ema_momentum(
-                g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
-            )
-            inputs.append(as_matrix(u))
-        for p, d in zip(params, self._directions(group, inputs), strict=True):
-            if d is not None:
-                muon_update(
-                    p,
-                    d,
-                    lr=group["lr"],
-                    weight_decay=group["weight_decay"],
-                    adjust_lr=group["adjust_lr"],
-                )
+        inputs = [self._momentum_input(group, p, g) for p, g in zip(params, grads, strict=True)]
+        self._muon_updates(group, params, self._directions(group, inputs))
 
 
 class HybridAuON(AuON):
@@ -169,39 +140,12 @@ class HybridAuON(AuON):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        MatrixOptimizer.__init__(
-            self,
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                gamma=gamma,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        MatrixOptimizer.__init__(self, params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: gamma", group["gamma"], low=0.0, low_open=True)
 
     def _directions(self, group: dict[str, Any], inputs: list[Tensor]) -> list[Tensor | None]:
-        ortho = orthogonalize(
-            inputs,
-            steps=group["ns_steps"],
-            coeffs=group["ns_coeffs"],
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
+        ortho = orthogonalize_group(inputs, group)
         return [cosh_brake(x, gamma=group["gamma"]) for x in ortho]

@@ -16,24 +16,37 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, resolve_ns_dtype
-from ._validation import check_betas, check_coeffs, check_grad, check_param, check_range
+from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, CoeffSpec, orthogonalize, resolve_ns_dtype
+from ._validation import (
+    CheckedOptimizer,
+    check_betas,
+    check_coeffs,
+    check_range,
+    constructor_defaults,
+)
 
 __all__ = [
     "ADJUST_LR_MODES",
     "AdjustLR",
     "MatrixOptimizer",
+    "adam_denominator",
+    "adam_second_moment",
+    "adam_state",
     "adamw_update",
     "as_matrix",
     "check_momentum_group",
     "check_ns_group",
+    "constructor_defaults",
     "ema_momentum",
     "lr_ratio",
+    "muon_update",
+    "orthogonalize_group",
     "sum_momentum",
     "wide_dtype",
 ]
+
+MomentumRule = Callable[..., Tensor]  # ema_momentum or sum_momentum
 
 
 def as_matrix(t: Tensor) -> Tensor:
@@ -93,6 +106,62 @@ def lr_ratio(rows: int, cols: int, mode: AdjustLR) -> float:
     raise ValueError(f"adjust_lr must be one of {ADJUST_LR_MODES}, got {mode!r}")
 
 
+def muon_update(
+    param: Tensor,
+    ortho: Tensor,
+    *,
+    lr: float,
+    weight_decay: float,
+    adjust_lr: AdjustLR,
+) -> None:
+    """Decoupled weight decay with the *unadjusted* lr, then ``W ← W − lr·ratio(shape)·O``.
+
+    ``ortho`` is the orthogonalised update viewed as the ``(rows, cols)`` matrix of ``param``; the
+    shape ratio uses that flattened shape. Same order of operations as torch.optim.Muon.
+    """
+    rows, cols = ortho.shape
+    param.mul_(1 - lr * weight_decay)
+    param.add_(ortho.reshape(param.shape), alpha=-(lr * lr_ratio(rows, cols, adjust_lr)))
+
+
+def orthogonalize_group(
+    inputs: list[Tensor], group: dict[str, Any], *, coeffs: CoeffSpec | None = None
+) -> list[Tensor]:
+    """:func:`~physopt.optim.orthogonalize` with a Muon-family group's ``ns_*`` and ``batched``
+    settings (``coeffs`` replaces ``group["ns_coeffs"]``, e.g. ROOT's per-shape table)."""
+    return orthogonalize(
+        inputs,
+        steps=group["ns_steps"],
+        coeffs=group["ns_coeffs"] if coeffs is None else coeffs,
+        eps=group["ns_eps"],
+        ns_dtype=group["ns_dtype"],
+        batched=group["batched"],
+        method=group["ns_method"],
+    )
+
+
+def adam_second_moment(exp_avg_sq: Tensor, grad: Tensor, *, beta2: float) -> None:
+    r"""Adam's second moment in place: :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`."""
+    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+
+def adam_state(state: dict[str, Any], p: Tensor) -> dict[str, Any]:
+    """``p``'s Adam state with this step counted: ``step`` (1-based), ``exp_avg``, ``exp_avg_sq``
+    (zeros in ``p``'s layout on first use)."""
+    if "step" not in state:
+        state["step"] = 0
+        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+    state["step"] += 1
+    return state
+
+
+def adam_denominator(exp_avg_sq: Tensor, *, step: int, beta2: float, eps: float) -> Tensor:
+    r"""Adam's denominator :math:`\sqrt{v}/\sqrt{1-\beta_2^t} + \epsilon` (torch's eps placement),
+    a new tensor; ``step`` is the 1-based count including this step."""
+    return (exp_avg_sq.sqrt() / math.sqrt(1 - beta2**step)).add_(eps)
+
+
 def adamw_update(
     param: Tensor,
     grad: Tensor,
@@ -118,11 +187,9 @@ def adamw_update(
     beta1, beta2 = betas
     param.mul_(1 - lr * weight_decay)
     exp_avg.lerp_(grad, 1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    bias_correction1 = 1 - beta1**step
-    bias_correction2 = 1 - beta2**step
-    denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
-    param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+    adam_second_moment(exp_avg_sq, grad, beta2=beta2)
+    denom = adam_denominator(exp_avg_sq, step=step, beta2=beta2, eps=eps)
+    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**step))
 
 
 def _chunks(params: list[Tensor], *, batched: bool) -> list[list[int]]:
@@ -141,11 +208,11 @@ def _chunks(params: list[Tensor], *, batched: bool) -> list[list[int]]:
     return ([small] if small else []) + large
 
 
-class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
+class MatrixOptimizer(CheckedOptimizer, metaclass=abc.ABCMeta):
     """Base class: routes ``algorithm="adamw"`` groups to AdamW and the rest to ``_matrix_step``.
 
     Subclasses set :attr:`algorithm`, pass their hyperparameters as ``defaults``, and implement
-    ``_check_group`` and ``_matrix_step``. Parameters in a matrix group must be ≥2-D.
+    ``_check_matrix_group`` and ``_matrix_step``. Parameters in a matrix group must be ≥2-D.
     """
 
     algorithm: ClassVar[str] = ""
@@ -155,20 +222,13 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         super().__init__(params, {"algorithm": self.algorithm, **defaults})
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        where = f"{type(self).__name__} param group {len(self.param_groups) - 1}"
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        """Route the group's checks by its tag (``lr``, ``weight_decay``, parameters: the base's)."""
         algorithm = group["algorithm"]
         if algorithm not in (self.algorithm, "adamw"):
             raise ValueError(
                 f"{where}: algorithm must be {self.algorithm!r} or 'adamw', got {algorithm!r}"
             )
-        check_range(f"{where}: lr", group["lr"], low=0.0)
-        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
-        for p in group["params"]:
-            check_param(p, where=where)
         if algorithm == "adamw":
             check_betas(f"{where}: adamw_betas", group["adamw_betas"])
             check_range(f"{where}: adamw_eps", group["adamw_eps"], low=0.0, low_open=True)
@@ -180,10 +240,10 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
                     f"parameter of shape {tuple(p.shape)}; put 0-/1-D parameters in a group with "
                     f"algorithm='adamw' or use physopt.optim.build(), which splits them for you"
                 )
-        self._check_group(group, where)
+        self._check_matrix_group(group, where)
 
     @abc.abstractmethod
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         """Validate the subclass's hyperparameters in a matrix group."""
 
     @abc.abstractmethod
@@ -192,34 +252,37 @@ class MatrixOptimizer(Optimizer, metaclass=abc.ABCMeta):
     ) -> None:
         """Update the matrix parameters ``params`` (all with gradients) of ``group``."""
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Perform one optimization step; parameters without a gradient are skipped."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for index, group in enumerate(self.param_groups):
-            where = f"{type(self).__name__} param group {index}"
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [check_grad(p, where=where) for p in params]
-            if group["algorithm"] == "adamw":
-                self._adamw_step(group, params, grads)
-                continue
-            for chunk in _chunks(params, batched=group.get("batched", False)):
-                self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
-        return loss
+    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        if group["algorithm"] == "adamw":
+            self._adamw_step(group, params, grads)
+            return
+        for chunk in _chunks(params, batched=group.get("batched", False)):
+            self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
+
+    def _momentum_input(
+        self, group: dict[str, Any], p: Tensor, grad: Tensor, *, rule: MomentumRule = ema_momentum
+    ) -> Tensor:
+        """Update ``p``'s momentum buffer with ``grad`` (created on first use) by ``rule`` and
+        return the orthogonaliser's input (Nesterov blend or buffer) as a ``(rows, cols)`` matrix."""
+        state = self.state[p]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        u = rule(grad, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"])
+        return as_matrix(u)
+
+    def _muon_updates(
+        self, group: dict[str, Any], params: list[Tensor], updates: list[Tensor | None]
+    ) -> None:
+        """:func:`muon_update` of each parameter with its update (``None``: no step, no decay)."""
+        for p, o in zip(params, updates, strict=True):
+            if o is not None:
+                muon_update(
+                    p, o, lr=group["lr"], weight_decay=group["weight_decay"], adjust_lr=group["adjust_lr"]
+                )
 
     def _adamw_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         for p, g in zip(params, grads, strict=True):
-            state = self.state[p]
-            if "step" not in state:
-                state["step"] = 0
-                state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-                state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["step"] += 1
+            state = adam_state(self.state[p], p)
             adamw_update(
                 p,
                 g,

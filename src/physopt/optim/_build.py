@@ -92,52 +92,29 @@ _OPTION_SOURCE: dict[Callable[..., Optimizer], Callable[..., Any]] = {
     _torch_sgd: torch.optim.SGD,
 }
 
+def _matrix(factory: Callable[..., Optimizer], summary: str) -> OptimizerSpec:
+    """A Muon-family entry: matrices to ``factory``, the rest to AdamW groups."""
+    return OptimizerSpec(factory, matrix=True, recommended=_MUON_LIKE, summary=summary)
+
+
+def _second_order(factory: Callable[..., Optimizer], summary: str, *, residuals: bool = False) -> OptimizerSpec:
+    """A closure-based entry (a :class:`~physopt.optim.ClosureOptimizer`) whose ``lr`` scales a searched step."""
+    return OptimizerSpec(
+        factory, matrix=False, needs_closure=True, needs_residuals=residuals, recommended=_LINE_SEARCH,
+        summary=summary,
+    )
+
+
 REGISTRY: dict[str, OptimizerSpec] = {
-    "muon": OptimizerSpec(
-        Muon, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="Muon: Newton–Schulz-orthogonalised momentum",
-    ),
-    "normuon": OptimizerSpec(
-        NorMuon, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="NorMuon: Muon with row-wise (per-neuron) normalisation",
-    ),
-    "namo": OptimizerSpec(
-        NAMO, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="NAMO: Muon with one Adam-style adaptive step per matrix",
-    ),
-    "namod": OptimizerSpec(
-        NAMOD, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="NAMO-D: NAMO with clamped per-column adaptive steps",
-    ),
-    "root": OptimizerSpec(
-        ROOT, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="ROOT: soft-thresholded momentum, shape-adapted Newton–Schulz",
-    ),
-    "auon": OptimizerSpec(
-        AuON, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="AuON: unit-norm momentum with a cosh brake (no Newton–Schulz)",
-    ),
-    "hybridauon": OptimizerSpec(
-        HybridAuON, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="Hybrid-AuON: one Newton–Schulz step, then the cosh brake",
-    ),
-    "fismo": OptimizerSpec(
-        FISMO, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="FISMO: Muon in a Kronecker-factored Fisher metric (P⁻½ O Q⁻½)",
-    ),
-    "aro": OptimizerSpec(
-        ARO, matrix=True,
-        recommended=_MUON_LIKE,
-        summary="ARO: Sinkhorn (or row-norm/sign) step in a QR-learned rotation",
-    ),
+    "muon": _matrix(Muon, "Muon: Newton–Schulz-orthogonalised momentum"),
+    "normuon": _matrix(NorMuon, "NorMuon: Muon with row-wise (per-neuron) normalisation"),
+    "namo": _matrix(NAMO, "NAMO: Muon with one Adam-style adaptive step per matrix"),
+    "namod": _matrix(NAMOD, "NAMO-D: NAMO with clamped per-column adaptive steps"),
+    "root": _matrix(ROOT, "ROOT: soft-thresholded momentum, shape-adapted Newton–Schulz"),
+    "auon": _matrix(AuON, "AuON: unit-norm momentum with a cosh brake (no Newton–Schulz)"),
+    "hybridauon": _matrix(HybridAuON, "Hybrid-AuON: one Newton–Schulz step, then the cosh brake"),
+    "fismo": _matrix(FISMO, "FISMO: Muon in a Kronecker-factored Fisher metric (P⁻½ O Q⁻½)"),
+    "aro": _matrix(ARO, "ARO: Sinkhorn (or row-norm/sign) step in a QR-learned rotation"),
     "adamp": OptimizerSpec(
         AdamP, matrix=False, summary="AdamP: Adam without radial updates on scale-invariant weights",
     ),
@@ -152,41 +129,17 @@ REGISTRY: dict[str, OptimizerSpec] = {
     "sgd": OptimizerSpec(
         _torch_sgd, matrix=False, recommended=_SGD_LIKE, summary="torch.optim.SGD",
     ),
-    "lbfgs": OptimizerSpec(
-        LBFGS,
-        matrix=False,
-        needs_closure=True,
-        recommended=_LINE_SEARCH,
-        summary="L-BFGS with a strong-Wolfe line search that never steps to NaN",
-    ),
-    "ssbfgs": OptimizerSpec(
-        SSBFGS,
-        matrix=False,
-        needs_closure=True,
-        recommended=_LINE_SEARCH,
-        summary="self-scaled dense BFGS (Urbán et al. 2025; Kiyani et al. 2025)",
-    ),
-    "ssbroyden": OptimizerSpec(
-        SSBroyden,
-        matrix=False,
-        needs_closure=True,
-        recommended=_LINE_SEARCH,
-        summary="self-scaled dense Broyden (Urbán et al. 2025)",
-    ),
-    "engd": OptimizerSpec(
+    "lbfgs": _second_order(LBFGS, "L-BFGS with a strong-Wolfe line search that never steps to NaN"),
+    "ssbfgs": _second_order(SSBFGS, "self-scaled dense BFGS (Urbán et al. 2025; Kiyani et al. 2025)"),
+    "ssbroyden": _second_order(SSBroyden, "self-scaled dense Broyden (Urbán et al. 2025)"),
+    "engd": _second_order(
         ENGD,
-        matrix=False,
-        needs_closure=True,
-        needs_residuals=True,
-        recommended=_LINE_SEARCH,
-        summary="energy natural gradient: dense Gauss–Newton step + line search (Müller & Zeinhofer 2023)",
+        "energy natural gradient: dense Gauss–Newton step + line search (Müller & Zeinhofer 2023)",
+        residuals=True,
     ),
-    "gnsnewton": OptimizerSpec(
+    "gnsnewton": _second_order(
         GNSNewton,
-        matrix=False,
-        needs_closure=True,
-        recommended=_LINE_SEARCH,
-        summary="gradient-regularized Newton, BFGS Hessian, gradient-normalized smoothness (Semenov et al. 2025)",
+        "gradient-regularized Newton, BFGS Hessian, gradient-normalized smoothness (Semenov et al. 2025)",
     ),
     "soap": OptimizerSpec(
         SOAP, matrix=False,

@@ -21,7 +21,7 @@ Closure contract (``needs_residuals=True`` in :mod:`physopt.optim`'s registry)::
     opt = ENGD(model.parameters())
     for _ in range(n_iter):
         loss = opt.step(closure)    # loss = ||r||^2 at the new iterate (sum of squares, no 1/2)
-        if opt.status != "running":
+        if opt.status.finished:
             break
 
 The loss is the plain sum of squares :math:`\|r\|^2`, so a residual vector scaled by
@@ -57,21 +57,19 @@ Decisions (not fixed by the paper):
 * A trial with a non-finite loss counts as a failed trial (backtracking continues); a search
   without an acceptable step leaves the parameters unchanged and sets ``status = "no progress"``
   (the Gauss–Newton direction is a descent direction, so this only happens at numerical
-  stationarity). Status strings are :data:`physopt.optim._quasi_newton.STATUSES`.
+  stationarity). ``opt.status`` is an :class:`~physopt.optim.OptimizerStatus`; the cached evaluation,
+  counters, ``invalidate()`` and ``state_dict`` are :class:`~physopt.optim.ClosureOptimizer`'s.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._flat import flat_params, set_flat_params
-from ._quasi_newton import CONVERGED, MAX_EVALS, NO_PROGRESS, RUNNING, STATUSES
+from ._closure import ClosureOptimizer, OptimizerStatus, check_counts, check_max_eval, check_step_length
 
 __all__ = ["ENGD", "gauss_newton_direction", "residual_jacobian"]
 
@@ -135,7 +133,7 @@ def gauss_newton_direction(J: Tensor, r: Tensor, *, damping: float) -> tuple[Ten
     return torch.full((P,), math.nan, dtype=J.dtype, device=J.device), mu
 
 
-class ENGD(Optimizer):
+class ENGD(ClosureOptimizer):
     r"""Energy natural gradient descent: dense Gauss–Newton direction + line search.
 
     Update (Müller & Zeinhofer, ICML 2023): :math:`d = -(J^\top J + \mu I)^{+} J^\top r`,
@@ -160,6 +158,7 @@ class ENGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[dict],
+        *,
         lr: float = 1.0,
         damping: float = 1e-6,
         line_search: str = "armijo",
@@ -170,31 +169,23 @@ class ENGD(Optimizer):
         block_points: int = 16,
         max_params: int = 10_000,
     ) -> None:
-        if not 0.0 < lr < math.inf:
-            raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+        check_step_length("lr", lr)
         if not 0.0 <= damping < math.inf:
             raise ValueError(f"damping must be a finite number >= 0, got {damping!r}")
         if line_search not in _LINE_SEARCHES:
             raise ValueError(f"line_search must be one of {_LINE_SEARCHES}, got {line_search!r}")
         if not 0.0 < c1 < 1.0:
             raise ValueError(f"c1 must be in (0, 1), got {c1!r}")
-        for name, v in (("grid_size", grid_size), ("block_points", block_points)):
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-        if max_eval is not None and max_eval < 1:
-            raise ValueError(f"max_eval must be >= 1 or None, got {max_eval!r}")
-        defaults = dict(
-            lr=lr, damping=damping, line_search=line_search, grid_size=grid_size, c1=c1,
-            max_eval=max_eval, tolerance_grad=tolerance_grad, block_points=block_points,
-        )
+        check_counts(grid_size=grid_size, block_points=block_points)
+        check_max_eval(max_eval)
+        defaults = {
+            "lr": lr, "damping": damping, "line_search": line_search, "grid_size": grid_size, "c1": c1,
+            "max_eval": max_eval, "tolerance_grad": tolerance_grad, "block_points": block_points,
+        }
         super().__init__(params, defaults)
-        if len(self.param_groups) != 1:
-            raise ValueError("ENGD supports a single parameter group")
-        self._params: list[Tensor] = self.param_groups[0]["params"]
-        numel = sum(p.numel() for p in self._params)
-        if numel > max_params:
+        if self._numel > max_params:
             raise ValueError(
-                f"ENGD builds a dense {numel}-parameter Gram matrix; raise max_params "
+                f"ENGD builds a dense {self._numel}-parameter Gram matrix; raise max_params "
                 f"(={max_params}) if that is intended"
             )
         # (flat parameters, residual with its graph) of the last evaluation: not part of the state,
@@ -202,42 +193,20 @@ class ENGD(Optimizer):
         self._cache: tuple[Tensor, Tensor] | None = None
 
     # ---- state ----------------------------------------------------------------------
-    @property
-    def _st(self) -> dict:
-        return self.state[self._params[0]]
-
-    @property
-    def status(self) -> str:
-        """One of :data:`STATUSES`."""
-        return STATUSES[self._st.get("status_code", 0)]
-
-    @property
-    def n_iter(self) -> int:
-        return self._st.get("n_iter", 0)
-
-    @property
-    def n_evals(self) -> int:
-        return self._st.get("n_evals", 0)
+    _cached_keys = ()  # the cached evaluation is self._cache; the state keeps only f
+    _closure_contract = " returning the residual vector"
 
     def invalidate(self) -> None:
         """Forget the cached residual (the objective changed) and set the status to running."""
         self._cache = None
-        self._st["status_code"] = 0
-
-    def state_dict(self) -> dict:
-        return copy.deepcopy(super().state_dict())
+        super().invalidate()
 
     def load_state_dict(self, state_dict: dict) -> None:
-        super().load_state_dict(copy.deepcopy(state_dict))
+        """Load a (deep-copied) state dict; the residual is re-evaluated at the next step."""
+        super().load_state_dict(state_dict)
         self._cache = None
 
     # ---- helpers ----------------------------------------------------------------------
-    def _flat(self) -> Tensor:
-        return flat_params(self._params)
-
-    def _set_flat(self, x: Tensor) -> None:
-        set_flat_params(self._params, x)
-
     def _evaluate(self, closure: Callable[[], Tensor]) -> tuple[float, Tensor]:
         with torch.enable_grad():
             r = closure()
@@ -269,11 +238,8 @@ class ENGD(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Tensor]) -> Tensor:  # type: ignore[override]
         """One ENGD iteration; returns the loss ``||r||^2`` at the (new) iterate."""
-        if closure is None:
-            raise RuntimeError("ENGD requires a closure returning the residual vector")
+        self._start(closure)
         group, st = self.param_groups[0], self._st
-        for key in ("n_iter", "n_evals", "status_code"):
-            st.setdefault(key, 0)
         x = self._flat()
         if self._cache is not None and torch.equal(self._cache[0], x):
             r = self._cache[1]
@@ -282,47 +248,41 @@ class ENGD(Optimizer):
             f, r = self._evaluate(closure)
             self._cache = (x.clone(), r)
             st["f"] = torch.tensor(f, dtype=x.dtype)
-        if self.status != RUNNING:
+        if self.status.finished:
             return st["f"].clone()
         if not math.isfinite(f):
-            st["status_code"] = STATUSES.index(NO_PROGRESS)
-            return st["f"].clone()
-        max_eval = group["max_eval"]
-        if max_eval is not None and st["n_evals"] >= max_eval:
-            st["status_code"] = STATUSES.index(MAX_EVALS)
-            return st["f"].clone()
+            return self._stop(OptimizerStatus.NO_PROGRESS)
+        if self._out_of_budget():
+            return self._stop(OptimizerStatus.MAX_EVALUATIONS)
 
         J = self._jacobian(closure, r)
         rd = r.detach().reshape(-1)
         grad = 2.0 * (J.T @ rd)
         if f == 0.0 or float(grad.abs().max()) <= group["tolerance_grad"]:
-            st["status_code"] = STATUSES.index(CONVERGED)
-            return st["f"].clone()
+            return self._stop(OptimizerStatus.CONVERGED)
         d, mu = gauss_newton_direction(J, rd, damping=group["damping"])
         st["n_iter"] += 1
         st["last_damping"] = mu
         slope = float(grad.dot(d))
         if not (math.isfinite(slope) and slope < 0.0):
-            st["status_code"] = STATUSES.index(NO_PROGRESS)
-            return st["f"].clone()
+            return self._stop(OptimizerStatus.NO_PROGRESS)
 
         alpha, f_new, r_new = self._line_search(closure, x, d, f, slope)
-        exhausted = max_eval is not None and st["n_evals"] >= max_eval
+        exhausted = self._out_of_budget()
         if alpha == 0.0:
             self._set_flat(x)
             self._cache = (x.clone(), r)
             if exhausted:
-                st["status_code"] = STATUSES.index(MAX_EVALS)
-                return st["f"].clone()
+                return self._stop(OptimizerStatus.MAX_EVALUATIONS)
             # re-evaluate at x so that whatever the closure records (the trainer's history) is there
             self._evaluate(closure)
-            st["status_code"] = STATUSES.index(NO_PROGRESS)
+            self._set_status(OptimizerStatus.NO_PROGRESS)
         else:
             st["last_alpha"] = alpha
             st["f"] = torch.tensor(f_new, dtype=x.dtype)
             self._cache = (self._flat().clone(), r_new)
         if exhausted:
-            st["status_code"] = STATUSES.index(MAX_EVALS)
+            self._set_status(OptimizerStatus.MAX_EVALUATIONS)
         return st["f"].clone()
 
     def _line_search(

@@ -8,10 +8,17 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import AdjustLR, MatrixOptimizer, as_matrix, check_ns_group, ema_momentum, wide_dtype
-from ._muon import muon_update
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
-from ._validation import check_range
+from ._base import (
+    AdjustLR,
+    MatrixOptimizer,
+    as_matrix,
+    check_ns_group,
+    constructor_defaults,
+    orthogonalize_group,
+    wide_dtype,
+)
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
+from ._validation import check_int, check_range
 
 __all__ = ["FISMO", "fisher_factor_update", "inverse_roots"]
 
@@ -163,39 +170,16 @@ class FISMO(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                factor_decay=factor_decay,
-                damping=damping,
-                precondition_frequency=precondition_frequency,
-                max_precond_dim=max_precond_dim,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(
             f"{where}: factor_decay", group["factor_decay"], low=0.0, high=1.0, high_open=True
         )
         check_range(f"{where}: damping", group["damping"], low=0.0, low_open=True)
-        for key, low in (("precondition_frequency", 1), ("max_precond_dim", 0)):
-            value = group[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{where}: {key} must be an int ≥ {low}, got {value!r}")
+        check_int(f"{where}: precondition_frequency", group["precondition_frequency"], low=1)
+        check_int(f"{where}: max_precond_dim", group["max_precond_dim"], low=0)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
@@ -242,33 +226,13 @@ class FISMO(MatrixOptimizer):
             state = self._init_state(p, group)
             # momentum in the parameter's own shape: a reshaped view of a channels-last buffer
             # would be a copy, and the in-place EMA would be lost
-            whitened = self._whiten(state, g, group).reshape(p.shape)
-            u = ema_momentum(
-                whitened,
-                state["momentum_buffer"],
-                beta=group["momentum"],
-                nesterov=group["nesterov"],
-            )
-            inputs.append(as_matrix(u))
-        ortho = orthogonalize(
-            inputs,
-            steps=group["ns_steps"],
-            coeffs=group["ns_coeffs"],
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
-        for p, o in zip(params, ortho, strict=True):
+            inputs.append(self._momentum_input(group, p, self._whiten(state, g, group).reshape(p.shape)))
+        updates = []
+        for p, o in zip(params, orthogonalize_group(inputs, group), strict=True):
             state = self.state[p]
             left, right = state.get("left_root"), state.get("right_root")
             if left is not None or right is not None:
                 wide = o.to(wide_dtype(p.dtype))
                 o = _right(_left(left, wide), right).to(p.dtype)
-            muon_update(
-                p,
-                o,
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                adjust_lr=group["adjust_lr"],
-            )
+            updates.append(o)
+        self._muon_updates(group, params, updates)

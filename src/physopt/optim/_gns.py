@@ -40,8 +40,8 @@ Other decisions: if :math:`H_k + \lambda_k I` is not positive definite (possible
 user matrices) the trial counts as rejected without an evaluation (:math:`\gamma` halves, so
 :math:`\lambda` doubles until it is); a non-finite trial loss is a rejection; after ``max_search``
 (40, the authors' value) rejections in one iteration the step is abandoned with the parameters
-unchanged and ``status = "no progress"`` (the authors' code takes the last trial instead); status
-strings and ``invalidate()`` are those of :mod:`physopt.optim._quasi_newton`. In floating point
+unchanged and ``status = "no progress"`` (the authors' code takes the last trial instead); the
+status, ``invalidate()`` and the cached evaluation are :class:`~physopt.optim.ClosureOptimizer`'s. In floating point
 the decrease test cannot be met once the decrease is below the rounding of :math:`f`; a trial
 whose decrease falls short by at most :math:`8\epsilon\max(1, |f|)` is accepted if it reduces
 :math:`\|\nabla f\|` (without this the AL test in ``tests/unit/optim/test_gns.py`` stalled with
@@ -50,16 +50,13 @@ whose decrease falls short by at most :math:`8\epsilon\max(1, |f|)` is accepted 
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._flat import flat_grad, flat_params, set_flat_params
-from ._quasi_newton import CONVERGED, MAX_EVALS, NO_PROGRESS, RUNNING, STATUSES
+from ._closure import ClosureOptimizer, OptimizerStatus, check_counts, check_max_eval, check_step_length
 
 __all__ = ["GNSNewton", "bfgs_hessian_update", "regularized_newton_step"]
 
@@ -95,7 +92,7 @@ def bfgs_hessian_update(B: Tensor, s: Tensor, y: Tensor, *, eps: float = 1e-10) 
     return True
 
 
-class GNSNewton(Optimizer):
+class GNSNewton(ClosureOptimizer):
     r"""Gradient-regularized Newton method with an adaptive gradient-normalized-smoothness estimate.
 
     Update (Semenov, Jaggi & Doikov 2025, Algorithm 1):
@@ -119,6 +116,7 @@ class GNSNewton(Optimizer):
     def __init__(
         self,
         params: Iterable[Tensor] | Iterable[dict],
+        *,
         lr: float = 1.0,
         hessian: str | Callable[[], Tensor] = "bfgs",
         max_iter: int = 1,
@@ -128,25 +126,17 @@ class GNSNewton(Optimizer):
         gamma_min: float = 1e-9,
         max_params: int = 10_000,
     ) -> None:
-        if not 0.0 < lr < math.inf:
-            raise ValueError(f"lr (the initial gamma) must be a finite number > 0, got {lr!r}")
+        check_step_length("lr (the initial gamma)", lr)
         if not callable(hessian) and hessian not in _HESSIANS:
             raise ValueError(f"hessian must be one of {_HESSIANS} or a callable, got {hessian!r}")
-        for name, v in (("max_iter", max_iter), ("max_search", max_search)):
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-        if max_eval is not None and max_eval < 1:
-            raise ValueError(f"max_eval must be >= 1 or None, got {max_eval!r}")
-        defaults = dict(
-            lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-            max_search=max_search, gamma_min=gamma_min,
-        )
+        check_counts(max_iter=max_iter, max_search=max_search)
+        check_max_eval(max_eval)
+        defaults = {
+            "lr": lr, "max_iter": max_iter, "max_eval": max_eval, "tolerance_grad": tolerance_grad,
+            "max_search": max_search, "gamma_min": gamma_min,
+        }
         super().__init__(params, defaults)
-        if len(self.param_groups) != 1:
-            raise ValueError("GNSNewton supports a single parameter group")
         self._hessian = hessian
-        self._params: list[Tensor] = self.param_groups[0]["params"]
-        self._numel = sum(p.numel() for p in self._params)
         if self._numel > max_params:
             raise ValueError(
                 f"GNSNewton stores a dense {self._numel}x{self._numel} Hessian; raise max_params "
@@ -155,47 +145,9 @@ class GNSNewton(Optimizer):
 
     # ---- state ----------------------------------------------------------------------
     @property
-    def _st(self) -> dict:
-        return self.state[self._params[0]]
-
-    @property
-    def status(self) -> str:
-        """One of :data:`STATUSES`."""
-        return STATUSES[self._st.get("status_code", 0)]
-
-    @property
     def gamma(self) -> float:
         """The current gradient-normalized smoothness estimate."""
         return float(self._st.get("gamma", self.param_groups[0]["lr"]))
-
-    @property
-    def n_evals(self) -> int:
-        return self._st.get("n_evals", 0)
-
-    def invalidate(self) -> None:
-        """Forget the cached loss/gradient (the objective changed); curvature is kept."""
-        for key in ("x", "f", "g"):
-            self._st.pop(key, None)
-        self._st["status_code"] = 0
-
-    def state_dict(self) -> dict:
-        return copy.deepcopy(super().state_dict())
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        super().load_state_dict(copy.deepcopy(state_dict))
-
-    # ---- helpers ----------------------------------------------------------------------
-    def _flat(self) -> Tensor:
-        return flat_params(self._params)
-
-    def _set_flat(self, x: Tensor) -> None:
-        set_flat_params(self._params, x)
-
-    def _evaluate(self, closure: Callable[[], Tensor]) -> tuple[float, Tensor]:
-        with torch.enable_grad():
-            loss = closure()
-        self._st["n_evals"] = self._st.get("n_evals", 0) + 1
-        return float(loss.detach()), flat_grad(self._params)
 
     def _hessian_at(self, closure: Callable[[], Tensor], x: Tensor, g: Tensor) -> Tensor:
         st = self._st
@@ -222,37 +174,17 @@ class GNSNewton(Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Tensor]) -> Tensor:  # type: ignore[override]
         """Up to ``max_iter`` iterations; returns the loss at the current iterate."""
-        if closure is None:
-            raise RuntimeError("GNSNewton requires a closure")
+        self._start(closure)
         group, st = self.param_groups[0], self._st
-        for key in ("n_iter", "n_evals", "status_code"):
-            st.setdefault(key, 0)
         st.setdefault("gamma", float(group["lr"]))
-        x = self._flat()
-        if not ("x" in st and torch.equal(st["x"], x)):
-            f, g = self._evaluate(closure)
-            st["x"], st["f"], st["g"] = x.clone(), torch.tensor(f, dtype=x.dtype), g
-        if self.status != RUNNING:
-            return st["f"].clone()
-        max_eval = group["max_eval"]
-        for _ in range(group["max_iter"]):
-            x, f, g = st["x"], float(st["f"]), st["g"]
-            if not math.isfinite(f):
-                st["status_code"] = STATUSES.index(NO_PROGRESS)
-                break
-            if float(g.abs().max()) <= group["tolerance_grad"]:
-                st["status_code"] = STATUSES.index(CONVERGED)
-                break
-            if max_eval is not None and st["n_evals"] >= max_eval:
-                st["status_code"] = STATUSES.index(MAX_EVALS)
-                break
+        for x, f, g in self._iterations(closure):
             H = self._hessian_at(closure, x, g)
             st["n_iter"] += 1
             accepted = self._search(closure, x, f, g, H)
             if accepted is None:
                 self._set_flat(x)
-                out_of_budget = max_eval is not None and st["n_evals"] >= max_eval
-                st["status_code"] = STATUSES.index(MAX_EVALS if out_of_budget else NO_PROGRESS)
+                out_of_budget = self._out_of_budget()
+                self._set_status(OptimizerStatus.MAX_EVALUATIONS if out_of_budget else OptimizerStatus.NO_PROGRESS)
                 break
             x_new, f_new, g_new = accepted
             if self._hessian == "bfgs":
@@ -267,7 +199,7 @@ class GNSNewton(Optimizer):
         group, st = self.param_groups[0], self._st
         g_norm = float(g.norm())
         for _ in range(group["max_search"]):
-            if group["max_eval"] is not None and st["n_evals"] >= group["max_eval"]:
+            if self._out_of_budget():
                 return None
             lam = g_norm / st["gamma"]
             delta = regularized_newton_step(H, g, lam)

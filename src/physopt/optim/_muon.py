@@ -11,32 +11,14 @@ from torch import Tensor
 from ._base import (
     AdjustLR,
     MatrixOptimizer,
-    as_matrix,
     check_ns_group,
-    ema_momentum,
-    lr_ratio,
+    constructor_defaults,
+    muon_update,
+    orthogonalize_group,
 )
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
 
-__all__ = ["Muon", "muon_update"]
-
-
-def muon_update(
-    param: Tensor,
-    ortho: Tensor,
-    *,
-    lr: float,
-    weight_decay: float,
-    adjust_lr: AdjustLR,
-) -> None:
-    """Decoupled weight decay with the *unadjusted* lr, then ``W ← W − lr·ratio(shape)·O``.
-
-    ``ortho`` is the orthogonalised update viewed as the ``(rows, cols)`` matrix of ``param``; the
-    shape ratio uses that flattened shape. Same order of operations as torch.optim.Muon.
-    """
-    rows, cols = ortho.shape
-    param.mul_(1 - lr * weight_decay)
-    param.add_(ortho.reshape(param.shape), alpha=-(lr * lr_ratio(rows, cols, adjust_lr)))
+__all__ = ["Muon", "muon_update"]  # muon_update lives in _base (shared by the family)
 
 
 class Muon(MatrixOptimizer):
@@ -113,54 +95,13 @@ class Muon(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
 
     def _matrix_step(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
     ) -> None:
-        inputs = []
-        for p, g in zip(params, grads, strict=True):
-            state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            u = ema_momentum(
-                g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
-            )
-            inputs.append(as_matrix(u))
-        ortho = orthogonalize(
-            inputs,
-            steps=group["ns_steps"],
-            coeffs=group["ns_coeffs"],
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
-        for p, o in zip(params, ortho, strict=True):
-            muon_update(
-                p,
-                o,
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                adjust_lr=group["adjust_lr"],
-            )
+        inputs = [self._momentum_input(group, p, g) for p, g in zip(params, grads, strict=True)]
+        self._muon_updates(group, params, orthogonalize_group(inputs, group))

@@ -14,11 +14,12 @@ from ._base import (
     MatrixOptimizer,
     as_matrix,
     check_ns_group,
-    ema_momentum,
+    constructor_defaults,
     lr_ratio,
+    orthogonalize_group,
     wide_dtype,
 )
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
 from ._validation import check_range
 
 __all__ = ["NAMO", "NAMOD", "namo_scale", "namod_column_scales"]
@@ -112,28 +113,9 @@ class NAMO(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                beta2=beta2,
-                eps=eps,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: beta2", group["beta2"], low=0.0, high=1.0, high_open=True)
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
@@ -147,25 +129,15 @@ class NAMO(MatrixOptimizer):
     def _matrix_step(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
     ) -> None:
-        beta1, beta2 = group["momentum"], group["beta2"]
         inputs = []
         for p, g in zip(params, grads, strict=True):
             if "momentum_buffer" not in self.state[p]:
                 self._init_state(p)
             state = self.state[p]
             state["step"] += 1
-            self._accumulate(state, as_matrix(g), beta2)
-            u = ema_momentum(g, state["momentum_buffer"], beta=beta1, nesterov=group["nesterov"])
-            inputs.append(as_matrix(u))
-        ortho = orthogonalize(
-            inputs,
-            steps=group["ns_steps"],
-            coeffs=group["ns_coeffs"],
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
+            self._accumulate(state, as_matrix(g), group["beta2"])
+            inputs.append(self._momentum_input(group, p, g))
+        ortho = orthogonalize_group(inputs, group)
         for p, u, o in zip(params, inputs, ortho, strict=True):
             self._apply(group, p, u, o)
 
@@ -236,31 +208,10 @@ class NAMOD(NAMO):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        MatrixOptimizer.__init__(
-            self,
-            params,
-            dict(
-                lr=lr,
-                clamp_c=clamp_c,
-                momentum=momentum,
-                beta2=beta2,
-                eps=eps,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        MatrixOptimizer.__init__(self, params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
-        super()._check_group(group, where)
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
+        super()._check_matrix_group(group, where)
         check_range(f"{where}: clamp_c", group["clamp_c"], low=0.0, high=1.0)
 
     def _init_state(self, p: Tensor) -> None:

@@ -11,13 +11,12 @@ from torch import Tensor
 from ._base import (
     AdjustLR,
     MatrixOptimizer,
-    as_matrix,
     check_ns_group,
-    ema_momentum,
+    constructor_defaults,
+    orthogonalize_group,
     wide_dtype,
 )
-from ._muon import muon_update
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
 from ._validation import check_range
 
 __all__ = ["NorMuon", "normuon_normalize"]
@@ -103,28 +102,9 @@ class NorMuon(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                beta2=beta2,
-                eps=eps,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(f"{where}: beta2", group["beta2"], low=0.0, high=1.0, high_open=True)
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
@@ -135,32 +115,13 @@ class NorMuon(MatrixOptimizer):
         inputs = []
         for p, g in zip(params, grads, strict=True):
             state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if "second_moment" not in state:
                 state["second_moment"] = torch.zeros(
                     p.shape[0], 1, dtype=wide_dtype(p.dtype), device=p.device
                 )
-            u = ema_momentum(
-                g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
-            )
-            inputs.append(as_matrix(u))
-        ortho = orthogonalize(
-            inputs,
-            steps=group["ns_steps"],
-            coeffs=group["ns_coeffs"],
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
-        for p, o in zip(params, ortho, strict=True):
-            update = normuon_normalize(
-                o, self.state[p]["second_moment"], beta2=group["beta2"], eps=group["eps"]
-            )
-            muon_update(
-                p,
-                update.to(p.dtype),
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                adjust_lr=group["adjust_lr"],
-            )
+            inputs.append(self._momentum_input(group, p, g))
+        updates = [
+            normuon_normalize(o, self.state[p]["second_moment"], beta2=group["beta2"], eps=group["eps"]).to(p.dtype)
+            for p, o in zip(params, orthogonalize_group(inputs, group), strict=True)
+        ]
+        self._muon_updates(group, params, updates)

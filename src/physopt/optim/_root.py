@@ -8,9 +8,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import AdjustLR, MatrixOptimizer, as_matrix, check_ns_group, sum_momentum
-from ._muon import muon_update
-from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod, orthogonalize
+from ._base import (
+    AdjustLR,
+    MatrixOptimizer,
+    check_ns_group,
+    constructor_defaults,
+    orthogonalize_group,
+    sum_momentum,
+)
+from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
 from ._validation import check_coeffs, check_range
 
 __all__ = ["ROOT", "ROOT_COEFFS", "quantile_threshold", "soft_threshold_split"]
@@ -112,32 +118,14 @@ class ROOT(MatrixOptimizer):
         adamw_betas: tuple[float, float] = (0.9, 0.95),
         adamw_eps: float = 1e-8,
     ) -> None:
+        defaults = constructor_defaults(locals())
         table = dict(ROOT_COEFFS)
         table.update(shape_coeffs or {})
         for key, value in table.items():
             check_coeffs(f"shape_coeffs[{key!r}]", value)
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                momentum=momentum,
-                nesterov=nesterov,
-                weight_decay=weight_decay,
-                threshold_quantile=threshold_quantile,
-                shape_coeffs=table,
-                ns_steps=ns_steps,
-                ns_coeffs=ns_coeffs,
-                ns_eps=ns_eps,
-                ns_dtype=ns_dtype,
-                adjust_lr=adjust_lr,
-                batched=batched,
-                ns_method=ns_method,
-                adamw_betas=adamw_betas,
-                adamw_eps=adamw_eps,
-            ),
-        )
+        super().__init__(params, {**defaults, "shape_coeffs": table})
 
-    def _check_group(self, group: dict[str, Any], where: str) -> None:
+    def _check_matrix_group(self, group: dict[str, Any], where: str) -> None:
         check_ns_group(group, where)
         check_range(
             f"{where}: threshold_quantile",
@@ -152,14 +140,7 @@ class ROOT(MatrixOptimizer):
     ) -> None:
         bulk = []
         for p, g in zip(params, grads, strict=True):
-            state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            u = as_matrix(
-                sum_momentum(
-                    g, state["momentum_buffer"], beta=group["momentum"], nesterov=group["nesterov"]
-                )
-            )
+            u = self._momentum_input(group, p, g, rule=sum_momentum)
             eps = quantile_threshold(u, group["threshold_quantile"]) + 1e-9
             bulk.append(soft_threshold_split(u, eps)[0])
         table, fallback = group["shape_coeffs"], group["ns_coeffs"]
@@ -167,20 +148,4 @@ class ROOT(MatrixOptimizer):
         def coeffs_for(short: int, long: int) -> CoeffSpec:
             return table.get((short, long), fallback)
 
-        ortho = orthogonalize(
-            bulk,
-            steps=group["ns_steps"],
-            coeffs=coeffs_for,
-            eps=group["ns_eps"],
-            ns_dtype=group["ns_dtype"],
-            batched=group["batched"],
-            method=group["ns_method"],
-        )
-        for p, o in zip(params, ortho, strict=True):
-            muon_update(
-                p,
-                o,
-                lr=group["lr"],
-                weight_decay=group["weight_decay"],
-                adjust_lr=group["adjust_lr"],
-            )
+        self._muon_updates(group, params, orthogonalize_group(bulk, group, coeffs=coeffs_for))

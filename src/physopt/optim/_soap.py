@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
-from torch.optim import Optimizer
 
-from ._base import wide_dtype
-from ._validation import check_betas, check_grad, check_param, check_range
+from ._base import adam_denominator, adam_second_moment, wide_dtype
+from ._validation import CheckedOptimizer, check_betas, check_int, check_range, constructor_defaults
 
 __all__ = [
     "SOAP",
@@ -89,7 +87,7 @@ def refresh_basis(
     return q, order
 
 
-class SOAP(Optimizer):
+class SOAP(CheckedOptimizer):
     r"""SOAP — ShampoO with Adam in the Preconditioner's eigenbasis.
 
     For a parameter ``W`` with gradient ``G`` (any shape; dimension ``i`` is *preconditioned* if
@@ -177,40 +175,17 @@ class SOAP(Optimizer):
         precondition_1d: bool = False,
         basis_method: str = "qr",
     ) -> None:
-        super().__init__(
-            params,
-            dict(
-                lr=lr,
-                betas=betas,
-                shampoo_beta=shampoo_beta,
-                eps=eps,
-                weight_decay=weight_decay,
-                precondition_frequency=precondition_frequency,
-                max_precond_dim=max_precond_dim,
-                precondition_1d=precondition_1d,
-                basis_method=basis_method,
-            ),
-        )
+        super().__init__(params, constructor_defaults(locals()))
 
-    def add_param_group(self, param_group: dict[str, Any]) -> None:
-        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
-        super().add_param_group(param_group)
-        group = self.param_groups[-1]
-        where = f"SOAP param group {len(self.param_groups) - 1}"
-        for p in group["params"]:
-            check_param(p, where=where)
-        check_range(f"{where}: lr", group["lr"], low=0.0)
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
         check_betas(f"{where}: betas", group["betas"])
         if group["shampoo_beta"] is not None:
             check_range(
                 f"{where}: shampoo_beta", group["shampoo_beta"], low=0.0, high=1.0, high_open=True
             )
         check_range(f"{where}: eps", group["eps"], low=0.0, low_open=True)
-        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
-        for key, low in (("precondition_frequency", 1), ("max_precond_dim", 0)):
-            value = group[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{where}: {key} must be an int ≥ {low}, got {value!r}")
+        check_int(f"{where}: precondition_frequency", group["precondition_frequency"], low=1)
+        check_int(f"{where}: max_precond_dim", group["max_precond_dim"], low=0)
         if not isinstance(group["precondition_1d"], bool):
             raise TypeError(
                 f"{where}: precondition_1d must be a bool, got {group['precondition_1d']!r}"
@@ -240,19 +215,9 @@ class SOAP(Optimizer):
         state["bases"] = [None] * p.ndim
         return state
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
-        """Perform one optimization step; parameters without a gradient are skipped."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for index, group in enumerate(self.param_groups):
-            where = f"SOAP param group {index}"
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(group, p, check_grad(p, where=where))
-        return loss
+    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        for p, g in zip(params, grads, strict=True):
+            self._update(group, p, g)
 
     def _update(self, group: dict[str, Any], p: Tensor, grad: Tensor) -> None:
         state = self.state[p] if "step" in self.state[p] else self._init_state(p, group)
@@ -269,12 +234,10 @@ class SOAP(Optimizer):
         p.mul_(1 - lr * group["weight_decay"])
         exp_avg.lerp_(grad, 1 - beta1)
         g_rot = project(g, bases)
-        exp_avg_sq.mul_(beta2).addcmul_(g_rot, g_rot, value=1 - beta2)
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(eps)
+        adam_second_moment(exp_avg_sq, g_rot, beta2=beta2)
+        denom = adam_denominator(exp_avg_sq, step=step, beta2=beta2, eps=eps)
         direction = project_back(project(exp_avg.to(wide), bases) / denom, bases)
-        p.add_(direction.to(p.dtype), alpha=-lr / bias_correction1)
+        p.add_(direction.to(p.dtype), alpha=-lr / (1 - beta1**step))
 
         factors = state["factors"]
         for dim, factor in enumerate(factors):

@@ -1,25 +1,33 @@
-"""Input checks shared by every optimizer in :mod:`physopt.optim`.
+"""Input checks shared by every optimizer in :mod:`physopt.optim`, and the base that applies them.
 
 Each check raises ``ValueError`` or ``TypeError`` with the offending value in the message, so a
 user who passes ``lr=float("nan")`` or a complex parameter learns what was wrong and where.
+:class:`CheckedOptimizer` runs the checks every first-order optimizer needs (parameters, ``lr``,
+``weight_decay`` when a group is added; gradients in ``step``) and hands each param group with
+gradients to the subclass; :func:`constructor_defaults` turns a constructor's keyword arguments
+into its param-group defaults.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
+from torch.optim import Optimizer
 
 __all__ = [
+    "CheckedOptimizer",
     "check_betas",
     "check_coeffs",
     "check_finite",
     "check_grad",
+    "check_int",
     "check_param",
     "check_range",
+    "constructor_defaults",
 ]
 
 
@@ -55,6 +63,13 @@ def check_range(
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value: Any, *, low: int) -> int:
+    """Check that ``value`` is an int (not a bool) ``>= low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int ≥ {low}, got {value!r}")
     return value
 
 
@@ -126,3 +141,58 @@ def check_grad(p: Tensor, *, where: str) -> Tensor:
 def is_float_dtype(dtype: torch.dtype) -> bool:
     """True for real floating dtypes."""
     return dtype.is_floating_point and not dtype.is_complex
+
+
+def constructor_defaults(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A constructor's keyword arguments as param-group defaults.
+
+    Call as ``constructor_defaults(locals())`` on the constructor's first line, so that the
+    signature (typed, keyword-only, inspected by :func:`physopt.optim.build`) is the one list of
+    hyperparameters; ``self``, ``params`` and ``__class__`` are dropped. Every registered
+    optimizer's group keys are tested to be its signature's keyword names.
+    """
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
+class CheckedOptimizer(Optimizer):
+    """Base of the first-order optimizers: validated param groups, a checked step loop.
+
+    ``add_param_group`` checks the parameters (real floating tensors), ``lr >= 0`` and
+    ``weight_decay >= 0``, then calls ``_check_group(group, where)`` for the subclass's keys.
+    ``step(closure=None)`` evaluates an optional closure under ``torch.enable_grad``, then calls
+    ``_group_step(group, params, grads)`` for each group with the parameters that have a gradient
+    (all gradients checked first: dense, real, of the parameter's shape). Subclasses implement
+    ``_group_step`` and usually ``_check_group``.
+    """
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group (see :class:`torch.optim.Optimizer`) and validate its hyperparameters."""
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        where = f"{type(self).__name__} param group {len(self.param_groups) - 1}"
+        for p in group["params"]:
+            check_param(p, where=where)
+        check_range(f"{where}: lr", group["lr"], low=0.0)
+        check_range(f"{where}: weight_decay", group["weight_decay"], low=0.0)
+        self._check_group(group, where)
+
+    def _check_group(self, group: dict[str, Any], where: str) -> None:
+        """Subclass-specific checks (default: none)."""
+
+    def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
+        """Update the parameters ``params`` (all with gradients ``grads``) of ``group``."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+        """Perform one optimization step; parameters without a gradient are skipped."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for index, group in enumerate(self.param_groups):
+            where = f"{type(self).__name__} param group {index}"
+            params = [p for p in group["params"] if p.grad is not None]
+            if params:
+                self._group_step(group, params, [check_grad(p, where=where) for p in params])
+        return loss
