@@ -264,7 +264,7 @@ class ClosureOptimizer(Optimizer):
         for key in self._cached_keys:
             st.pop(key, None)
         f, g = self._evaluate(closure)
-        st["x"], st["f"], st["g"] = x.clone(), torch.tensor(f, dtype=x.dtype), g
+        st["x"], st["f"], st["g"] = x.clone(), torch.tensor(f, dtype=x.dtype, device=x.device), g
 
     def _iterations(self, closure: Callable[[], Tensor]) -> Iterator[tuple[Tensor, float, Tensor]]:
         """``(x, f, g)`` at the start of each of up to ``max_iter`` iterations.

@@ -247,7 +247,7 @@ class ENGD(ClosureOptimizer):
         else:
             f, r = self._evaluate(closure)
             self._cache = (x.clone(), r)
-            st["f"] = torch.tensor(f, dtype=x.dtype)
+            st["f"] = torch.tensor(f, dtype=x.dtype, device=x.device)
         if self.status.finished:
             return st["f"].clone()
         if not math.isfinite(f):
@@ -279,7 +279,7 @@ class ENGD(ClosureOptimizer):
             self._set_status(OptimizerStatus.NO_PROGRESS)
         else:
             st["last_alpha"] = alpha
-            st["f"] = torch.tensor(f_new, dtype=x.dtype)
+            st["f"] = torch.tensor(f_new, dtype=x.dtype, device=x.device)
             self._cache = (self._flat().clone(), r_new)
         if exhausted:
             self._set_status(OptimizerStatus.MAX_EVALUATIONS)

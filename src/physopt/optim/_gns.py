@@ -189,7 +189,7 @@ class GNSNewton(ClosureOptimizer):
             x_new, f_new, g_new = accepted
             if self._hessian == "bfgs":
                 bfgs_hessian_update(st["B"], x_new - x, g_new - g)
-            st["x"], st["f"], st["g"] = x_new, torch.tensor(f_new, dtype=x.dtype), g_new
+            st["x"], st["f"], st["g"] = x_new, torch.tensor(f_new, dtype=x.dtype, device=x.device), g_new
         return st["f"].clone()
 
     def _search(

@@ -145,7 +145,7 @@ class QuasiNewtonBase(ClosureOptimizer):
                 self._update(s, res.g - g, g, res.alpha)
                 st["x"] = self._flat().clone()
                 st["f_prev"] = st["f"]
-                st["f"] = torch.tensor(res.f, dtype=x.dtype)
+                st["f"] = torch.tensor(res.f, dtype=x.dtype, device=x.device)
                 st["g"] = res.g
             if self._out_of_budget():
                 self._set_status(OptimizerStatus.MAX_EVALUATIONS)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import torch
 
 from .. import optim as optim_registry
+from ..optim import ClosureOptimizer
 from ._protocols import Batch, BatchSource, Loss
 
 __all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
@@ -29,8 +30,6 @@ __all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "RunStatus", "Trai
 # ``--jobs`` beside other work); with one torch thread it is the run's own compute time.
 BUDGET_CLOCKS = ("wall", "cpu")
 
-# Optimizer status strings that mean "this optimizer has finished": the phase ends early.
-_FINISHED_PREFIXES = ("converged", "no progress", "max evaluations")
 
 
 class RunStatus(StrEnum):
@@ -292,9 +291,9 @@ class Trainer:
     def _one_step(self) -> dict[str, torch.Tensor]:
         self.sampler.adapt(self.step, self._residual)  # RAD/RAR: no-op unless due
         batch = self.sampler.batch(self.step)
-        if self.objective.varies_per_step and hasattr(self.optimizer, "invalidate"):
+        if self.objective.varies_per_step and isinstance(self.optimizer, ClosureOptimizer):
             self.optimizer.invalidate()  # causal weights change every step: cached loss/gradient are stale
-        if self.sampler.drawn_at == self.step and hasattr(self.optimizer, "invalidate"):
+        if self.sampler.drawn_at == self.step and isinstance(self.optimizer, ClosureOptimizer):
             # New points change the objective: quasi-Newton caches of loss/gradient are stale.
             self.optimizer.invalidate()
         if self.phase.sizes:
@@ -309,7 +308,7 @@ class Trainer:
         # step's one dual update runs at its first evaluation (the accepted point of the previous
         # step), then the multipliers stay fixed for the line search (see _closure_based).
         fixed = self.objective.has_duals and self._closure_based()
-        if fixed and hasattr(self.optimizer, "invalidate"):
+        if fixed and isinstance(self.optimizer, ClosureOptimizer):
             self.optimizer.invalidate()  # the multipliers change below: cached loss/gradient are stale
         pending = [fixed]
 
@@ -344,8 +343,10 @@ class Trainer:
 
     def _needs_residuals(self) -> bool:
         """Whether the current optimizer's closure returns the residual vector (ENGD)."""
-        entry = optim_registry.REGISTRY.get(self.phase.optimizer.lower())
-        return entry is not None and entry.needs_residuals
+        try:
+            return optim_registry.spec(self.phase.optimizer).needs_residuals
+        except ValueError:  # not a registry name: a custom factory, which gets a loss closure
+            return False
 
     def _closure_based(self) -> bool:
         """Whether the current optimizer may evaluate the closure several times in one step.
@@ -361,7 +362,7 @@ class Trainer:
         try:
             return optim_registry.spec(self.phase.optimizer).needs_closure
         except ValueError:  # not a registry name: a custom factory
-            return isinstance(self.optimizer, torch.optim.LBFGS) or hasattr(self.optimizer, "invalidate")
+            return isinstance(self.optimizer, torch.optim.LBFGS | ClosureOptimizer)
 
     def _record(self, values: dict[str, torch.Tensor], *, evaluate: bool) -> None:
         # The host synchronisation of a logged step: tensors become floats here, not every step.
@@ -438,8 +439,10 @@ class Trainer:
                 self._record(values, evaluate=self.step % self.eval_every == 0 or done)
             # Decide about the phase before the callbacks run, so a checkpoint written now
             # already holds the next phase's optimizer and resumes into it.
-            opt_status = str(getattr(self.optimizer, "status", "running"))
-            finished = opt_status.startswith(_FINISHED_PREFIXES) and not self._advance_phase()
+            # Only closure optimizers finish on their own (OptimizerStatus); first-order ones run their steps.
+            stopped = isinstance(self.optimizer, ClosureOptimizer) and self.optimizer.status.finished
+            opt_status = str(self.optimizer.status) if stopped else ""
+            finished = stopped and not self._advance_phase()
             if finished and not done:
                 self._watch.check(self.step, self.model)
                 self._record(values, evaluate=True)
