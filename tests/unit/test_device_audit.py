@@ -48,16 +48,21 @@ def test_the_audit_sees_a_factory_call_without_device():
     assert audit.missing == {"zeros at fake.py:2"}
 
 
+_SLOW = pytest.mark.slow  # 10-20 s each under the audit's function mode
+
+
 @pytest.mark.parametrize(("problem", "sets"), [
     ("burgers", ["optim.switch_at=3", "model.depth=2", "sampler.sizes.pde=64"]),
-    ("poisson2d", ["sampler.method=rad", "sampler.resample_every=2", "sampler.candidates=300", "sampler.sizes.pde=200",
-                   "optim.switch_at=3"]),
+    ("poisson2d", ["sampler.method=rad", "sampler.resample_every=2", "sampler.candidates=300",
+                   "sampler.sizes.pde=200", "optim.switch_at=3"]),
     ("allen-cahn", ["causal.epsilon=1.0", "sampler.method=sobol", "sampler.resample_every=0", "optim.name=adam"]),
-    pytest.param(*("quantum-well", ["sampler.sizes.pde=200"]), marks=pytest.mark.slow),  # 10-20 s under the audit's function mode
+    pytest.param("quantum-well", ["sampler.sizes.pde=200"], marks=_SLOW),
     ("poisson-nd", ["problem.dim=6", "sdgd.dims=2", "optim.name=engd", "model.width=8", "model.depth=2"]),
-    pytest.param(*("kovasznay", ["constraints=alm", "optim.name=adam", "sampler.sizes.pde=200", "sampler.sizes.bc=100"]), marks=pytest.mark.slow),  # 10-20 s under the audit's function mode
+    pytest.param("kovasznay", ["constraints=alm", "optim.name=adam", "sampler.sizes.pde=200",
+                               "sampler.sizes.bc=100"], marks=_SLOW),
     ("poisson2d", ["method=wos", "wos.walks=4", "optim.name=adam", "sampler.sizes.pde=32"]),
-    pytest.param(*("diffusion-reaction", ["constraints=hard-moe", "moe.experts=2", "optim.name=adam", "sampler.sizes.pde=200"]), marks=pytest.mark.slow),  # 10-20 s under the audit's function mode
+    pytest.param("diffusion-reaction", ["constraints=hard-moe", "moe.experts=2", "optim.name=adam",
+                                        "sampler.sizes.pde=200"], marks=_SLOW),
 ])
 def test_training_steps_create_tensors_on_the_runtime_device(problem, sets):
     cfg = resolve(problem, overrides=[*sets, "steps=6", "log_every=2", "eval_every=3"])

@@ -160,10 +160,10 @@ def test_two_loop_matches_dense_bfgs():
     Y = [A @ s for s in S]
     gamma = float(S[-1] @ Y[-1] / (Y[-1] @ Y[-1]))
     H = gamma * torch.eye(n, dtype=DT)
-    for s, y in zip(S, Y):
+    for s, y in zip(S, Y, strict=True):
         H = dense_inverse_update(H, s, y, 1.0, 1.0)
     g = torch.randn(n, generator=gen, dtype=DT)
-    d = two_loop_direction(g, S, Y, [1.0 / float(y @ s) for s, y in zip(S, Y)], gamma)
+    d = two_loop_direction(g, S, Y, [1.0 / float(y @ s) for s, y in zip(S, Y, strict=True)], gamma)
     assert torch.allclose(d, -H @ g, rtol=1e-10, atol=1e-12)
 
 
@@ -214,7 +214,7 @@ def test_resume_is_bit_identical(cls, initial_step):
     closure2 = _fit_closure(net2, opt2)
     got = [float(opt2.step(closure2)) for _ in range(15)]
     assert got == ref  # exact float equality, not approx
-    for p, q in zip(net2.parameters(), ref_params):
+    for p, q in zip(net2.parameters(), ref_params, strict=True):
         assert torch.equal(p.detach(), q)
     assert opt2.n_evals == opt.n_evals and opt2.n_iter == opt.n_iter
     assert opt2.status == opt.status
@@ -232,7 +232,7 @@ def test_state_dict_is_a_snapshot(cls):
     opt.step(closure)
     opt.step(closure)
     flat = lambda d: [v for st in d["state"].values() for v in st.values()]  # noqa: E731
-    for a, b in zip(flat(sd), flat(before)):
+    for a, b in zip(flat(sd), flat(before), strict=True):
         if isinstance(a, torch.Tensor):
             assert torch.equal(a, b)
 

@@ -92,7 +92,7 @@ def residual_jacobian(r: Tensor, params: list[Tensor], *, batched: bool = False)
             torch.zeros(*lead, p.numel(), dtype=r.dtype, device=r.device)
             if g is None
             else g.reshape(*lead, -1)
-            for g, p in zip(grads, params)
+            for g, p in zip(grads, params, strict=True)
         ]
         return torch.cat(parts, dim=-1)
 

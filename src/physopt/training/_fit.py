@@ -449,6 +449,7 @@ class Trainer:
             for cb in self.callbacks:
                 cb.on_step(self)
             if finished:
-                return RunStatus.CONVERGED, f"optimizer {self.phase.optimizer} stopped at step {self.step}: {opt_status}"
+                message = f"optimizer {self.phase.optimizer} stopped at step {self.step}: {opt_status}"
+                return RunStatus.CONVERGED, message
         self._watch.check(self.step, self.model)
         return RunStatus.COMPLETED, f"completed {self.step} steps"

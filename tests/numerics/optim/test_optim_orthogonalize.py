@@ -48,12 +48,12 @@ def test_ns_keeps_singular_vectors_and_maps_singular_values_by_the_polynomial(sh
     m, n = shape
     sv = _spectrum(kind, min(m, n))
     G = _with_spectrum(m, n, sv)
-    O = newton_schulz(G, steps=5, coeffs=coeffs)
+    Q = newton_schulz(G, steps=5, coeffs=coeffs)
     U, S, Vh = torch.linalg.svd(G, full_matrices=False)
     expected = _scalar_iteration(S / G.norm(), coeffs, 5)
     # In the singular basis of G the output must be diagonal with the scalar-iterated values.
     # 1e-10: float64 round-off of 15 matmuls on O(1) entries (~1e-14 each), with ample margin.
-    torch.testing.assert_close(U.T @ O @ Vh.T, torch.diag(expected), rtol=0, atol=1e-10)
+    torch.testing.assert_close(U.T @ Q @ Vh.T, torch.diag(expected), rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -77,9 +77,9 @@ def test_keller_band_ill_conditioned(shape, dtype):
     smallest ones are amplified (slope 3.44 per step) but 5 steps cannot lift 1e-4 to ~1."""
     m, n = shape
     G = _with_spectrum(m, n, _spectrum("ill", min(m, n)))
-    O = newton_schulz(G.to(dtype)).double()
+    Q = newton_schulz(G.to(dtype)).double()
     U, S, Vh = torch.linalg.svd(G, full_matrices=False)
-    d = torch.diagonal(U.T @ O @ Vh.T)
+    d = torch.diagonal(U.T @ Q @ Vh.T)
     big = S >= 1e-2 * S.max()
     # Measured: [0.682, 1.134] fp32/fp64, [0.683, 1.134] bf16 for σ ≥ 1e-2·σ_max; same bounds as
     # the well-conditioned test (Keller band [0.68, 1.21], +0.02 for bf16 rounding).
@@ -101,9 +101,9 @@ def test_polar_express_band_is_tighter(shape):
     m, n = shape
     for kind in ("well", "ill"):
         G = _with_spectrum(m, n, _spectrum(kind, min(m, n)))
-        O = newton_schulz(G, steps=5, coeffs=POLAR_EXPRESS_COEFFS)
+        Q = newton_schulz(G, steps=5, coeffs=POLAR_EXPRESS_COEFFS)
         U, S, Vh = torch.linalg.svd(G, full_matrices=False)
-        d = torch.diagonal(U.T @ O @ Vh.T)[S >= 1e-2 * S.max()]
+        d = torch.diagonal(U.T @ Q @ Vh.T)[S >= 1e-2 * S.max()]
         # Measured [0.859, 1.141]; Polar Express is designed for a band of about ±0.15 around 1.
         assert d.min() >= 0.85 and d.max() <= 1.15, (d.min(), d.max())
 
@@ -112,9 +112,9 @@ def test_many_steps_converge_to_svd_polar():
     """With convergent coefficients (classic cubic-like quintic a=15/8, b=-10/8, c=3/8) the
     iteration converges to the exact polar factor."""
     G = _with_spectrum(40, 24, torch.linspace(0.2, 1.0, 24, dtype=torch.float64))
-    O = newton_schulz(G, steps=40, coeffs=(15 / 8, -10 / 8, 3 / 8))
+    Q = newton_schulz(G, steps=40, coeffs=(15 / 8, -10 / 8, 3 / 8))
     # 1e-10: quadratically convergent once σ ≈ 1; 40 steps from σ ≥ 0.2/‖G‖_F ≈ 0.05 is plenty.
-    torch.testing.assert_close(O, svd_polar(G), rtol=0, atol=1e-10)
+    torch.testing.assert_close(Q, svd_polar(G), rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("shape", [(6, 9), (9, 6), (7, 7)])

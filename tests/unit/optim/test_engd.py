@@ -145,7 +145,7 @@ def test_state_dict_round_trip_and_resume_equality():
     assert opt2.n_iter == 3
     again = [float(opt2.step(closure2)) for _ in range(3)]
     assert again == after
-    assert all(torch.equal(a, b.detach()) for a, b in zip(final, net2.parameters()))
+    assert all(torch.equal(a, b.detach()) for a, b in zip(final, net2.parameters(), strict=True))
 
 
 def test_registry_and_bad_input():

@@ -88,7 +88,7 @@ def test_inner_solver_of_an_augmented_lagrangian_method():
     opt = GNSNewton([x], hessian="fd", tolerance_grad=1e-10)
     for _ in range(30):  # method of multipliers (Nocedal & Wright Alg. 17.4) with a fixed penalty
         opt.invalidate()  # new multiplier: a new inner objective
-        _run(opt, _closure(x, lambda z: z.sum() + lam * h(z) + 0.5 * rho * h(z) ** 2))
+        _run(opt, _closure(x, lambda z, lam=lam: z.sum() + lam * h(z) + 0.5 * rho * h(z) ** 2))
         assert opt.status == "converged: gradient tolerance"
         lam += rho * float(h(x.detach()))
         if abs(float(h(x.detach()))) < 1e-12:
