@@ -22,7 +22,7 @@ from ._auon import AuON, HybridAuON, cosh_brake
 from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
 from ._closure import ClosureOptimizer, OptimizerStatus
-from ._engd import ENGD
+from ._engd import ENGD, BlockedResiduals
 from ._fismo import FISMO
 from ._gns import GNSNewton
 from ._muon import Muon
@@ -63,6 +63,7 @@ __all__ = [
     "AMAdamW",
     "AdamP",
     "AuON",
+    "BlockedResiduals",
     "ClosureOptimizer",
     "GNSNewton",
     "HybridAuON",

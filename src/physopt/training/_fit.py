@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import torch
 
 from .. import optim as optim_registry
-from ..optim import ClosureOptimizer
+from ..optim import BlockedResiduals, ClosureOptimizer
 from ._protocols import Batch, BatchSource, Loss
 
 __all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
@@ -156,7 +156,7 @@ OptimizerFactory = Callable[[Phase, Sequence[torch.nn.Parameter]], torch.optim.O
 Evaluator = Callable[[torch.nn.Module], dict[str, float]]
 
 
-class _ResidualClosure:
+class _ResidualClosure(BlockedResiduals):
     """The closure of least-squares optimizers (``needs_residuals``): returns the objective's
     weighted residual vector ``r`` (loss ``‖r‖²``) and records terms and loss like the loss
     closure; ``blocks`` lets the optimizer build the Jacobian from small per-point graphs."""
