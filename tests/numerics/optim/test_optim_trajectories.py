@@ -29,7 +29,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from physopt.optim import available, build, spec
+from physopt.optim import BlockedResiduals, available, build, spec
 
 DATA = Path(__file__).parent / "data" / "trajectories.pt"
 F64 = torch.float64
@@ -94,7 +94,7 @@ def _batches() -> list[tuple[Tensor, Tensor]]:
     return out
 
 
-class _Residuals:
+class _Residuals(BlockedResiduals):
     """ENGD's closure: the scaled residual vector (loss = mean square), with ``blocks``."""
 
     def __init__(self, model: nn.Module, x: Tensor, y: Tensor) -> None:
