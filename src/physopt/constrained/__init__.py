@@ -17,6 +17,7 @@ dual updates :class:`GradientAscent`, :class:`NuPI`; penalty updaters :class:`Fi
 :class:`GrowOnStall`, :class:`AdaptivePenalty`; :class:`Indexed` for sampled fixed collocation sets.
 """
 
+from ._bounds import Bounds as Bounds
 from ._dual_optim import GradientAscent as GradientAscent
 from ._dual_optim import NuPI as NuPI
 from ._duals import Constraint as Constraint
@@ -36,6 +37,7 @@ from ._result import MinimizeStatus as MinimizeStatus
 __all__ = [
     "AdaptivePenalty",
     "AugmentedLagrangian",
+    "Bounds",
     "Constraint",
     "Duals",
     "FixedPenalty",

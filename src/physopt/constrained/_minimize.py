@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ._alm import run_multiplier_method
+from ._bounds import Bounds
 from ._exact_al import run_exact_al
 from ._nlp import build_nlp
 from ._result import MinimizeResult
@@ -34,7 +35,7 @@ def minimize(
     *,
     eq: Sequence[Callable[[Tensor], Tensor]] | None = None,
     ineq: Sequence[Callable[[Tensor], Tensor]] | None = None,
-    bounds: tuple[object, object] | None = None,
+    bounds: Bounds | Sequence[object] | None = None,
     method: Method = "alm",
     tol: float = 1e-8,
     max_iter: int | None = None,
@@ -52,8 +53,10 @@ def minimize(
         x0: start point (any shape; it is projected onto the bounds first).
         eq: equality constraints ``h(x) = 0``, each returning a scalar or a 1-D tensor.
         ineq: inequality constraints ``g(x) <= 0``, each returning a scalar or a 1-D tensor.
-        bounds: ``(lower, upper)``; each a scalar, ``None`` (unbounded) or an array of ``x0``'s shape
-            (``±inf`` entries allowed).
+        bounds: :class:`Bounds` ``(lower=..., upper=...)``, ``scipy.optimize.Bounds``, a pair
+            ``(lower, upper)`` (each a scalar, ``None`` or an array of ``x0``'s shape, ``±inf`` allowed)
+            or SciPy's list of ``n`` per-variable ``(low, high)`` pairs (``None`` = unbounded). A value
+            that is a valid box both ways (``n = 2``, e.g. ``[(0, 2), (0, 2)]``) raises ``ValueError``.
         method: ``"alm"`` (safeguarded PHR augmented Lagrangian with projected L-BFGS subproblems;
             general constraints and bounds), ``"penalty"`` (quadratic penalty with an increasing
             penalty; a baseline, accurate only to about ``1e-7``), or ``"exact-al"`` (Newton steps on
