@@ -41,8 +41,8 @@ def project(x: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
 class NLP:
     """Flat, validated view of ``min f(x) s.t. h(x) = 0, g(x) <= 0, lower <= x <= upper``.
 
-    Holds the callables, the shapes and the evaluation counters ``nfev``/``ngev``/``nhev``; the
-    solvers keep all algorithmic state themselves.
+    Holds the callables, the shapes and the evaluation counters ``nfev``/``ngev``/``nhev``/``nhvp``;
+    the solvers keep all algorithmic state themselves.
     """
 
     def __init__(
@@ -61,7 +61,7 @@ class NLP:
         self.n = int(lower.numel())
         self.eq_sizes: list[int] = []
         self.ineq_sizes: list[int] = []
-        self.nfev = self.ngev = self.nhev = 0
+        self.nfev = self.ngev = self.nhev = self.nhvp = 0
 
     @property
     def m_eq(self) -> int:
@@ -100,14 +100,17 @@ class NLP:
             parts.append(v)
         return torch.cat(parts) if parts else x.new_zeros(0)
 
+    def values(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(f, h, g)`` at flat ``x`` as functions of ``x`` itself (no new leaf, not counted)."""
+        f = self._call(self.fun, x, "fun", scalar=True).reshape(())
+        return f, self._stack(self.eq, self.eq_sizes, x, "eq"), self._stack(self.ineq, self.ineq_sizes, x, "ineq")
+
     def evaluate(self, x: Tensor, *, graph: bool) -> Point:
         """Evaluate objective and constraints at flat ``x``; keep the autograd graph if ``graph``."""
         self.nfev += 1
         leaf = x.detach().clone().requires_grad_(graph)
         with torch.set_grad_enabled(graph):
-            f = self._call(self.fun, leaf, "fun", scalar=True).reshape(())
-            h = self._stack(self.eq, self.eq_sizes, leaf, "eq")
-            g = self._stack(self.ineq, self.ineq_sizes, leaf, "ineq")
+            f, h, g = self.values(leaf)
         return Point(leaf, f, h, g)
 
     def grad(self, value: Tensor, point: Point, *, keep_graph: bool = False) -> Tensor:
