@@ -1,6 +1,7 @@
 """Lagrangian constrained optimization (torch only).
 
-Nonlinear programs: :func:`minimize` with methods ``"penalty"``, ``"alm"`` and ``"exact-al"``; it
+Nonlinear programs: :func:`minimize` with methods ``"auto"``, ``"newton"``, ``"penalty"``, ``"alm"`` and
+``"exact-al"``; :func:`pareto` for two objectives (a :class:`ParetoFront`, :func:`hypervolume`); it
 returns a :class:`MinimizeResult` whose :class:`MinimizeStatus` says why the run stopped and whose
 :class:`KKTMultipliers` hold the Lagrange multipliers.
 
@@ -27,6 +28,9 @@ from ._formulations import Lagrangian as Lagrangian
 from ._formulations import QuadraticPenalty as QuadraticPenalty
 from ._minimize import minimize as minimize
 from ._multipliers import Indexed as Indexed
+from ._pareto import ParetoFront as ParetoFront
+from ._pareto import hypervolume as hypervolume
+from ._pareto import pareto as pareto
 from ._penalty_updaters import AdaptivePenalty as AdaptivePenalty
 from ._penalty_updaters import FixedPenalty as FixedPenalty
 from ._penalty_updaters import GrowOnStall as GrowOnStall
@@ -49,6 +53,9 @@ __all__ = [
     "MinimizeResult",
     "MinimizeStatus",
     "NuPI",
+    "ParetoFront",
     "QuadraticPenalty",
+    "hypervolume",
     "minimize",
+    "pareto",
 ]
