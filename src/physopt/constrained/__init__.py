@@ -5,6 +5,8 @@ Nonlinear programs: :func:`minimize` with methods ``"auto"``, ``"newton"``, ``"p
 returns a :class:`MinimizeResult` whose :class:`MinimizeStatus` says why the run stopped and whose
 :class:`KKTMultipliers` hold the Lagrange multipliers.
 
+:func:`relax` solves binary programs with linear constraints by slack-free Lagrangian relaxation.
+
 Constraints in your own training loop: :class:`Duals` turns a loss and named constraint values into
 one primal loss for ``backward()`` and updates the multipliers and penalties in the same call::
 
@@ -34,6 +36,8 @@ from ._pareto import pareto as pareto
 from ._penalty_updaters import AdaptivePenalty as AdaptivePenalty
 from ._penalty_updaters import FixedPenalty as FixedPenalty
 from ._penalty_updaters import GrowOnStall as GrowOnStall
+from ._relax import RelaxResult as RelaxResult
+from ._relax import relax as relax
 from ._result import KKTMultipliers as KKTMultipliers
 from ._result import MinimizeResult as MinimizeResult
 from ._result import MinimizeStatus as MinimizeStatus
@@ -55,7 +59,9 @@ __all__ = [
     "NuPI",
     "ParetoFront",
     "QuadraticPenalty",
+    "RelaxResult",
     "hypervolume",
     "minimize",
     "pareto",
+    "relax",
 ]
