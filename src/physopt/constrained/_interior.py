@@ -57,6 +57,11 @@ def run_newton(
     stats, gen = NewtonStats(), torch.Generator().manual_seed(seed)
     lo0, hi0 = torch.where(has_lo, lo, torch.zeros_like(lo)), torch.where(has_hi, hi, torch.zeros_like(hi))
     x = _push_inside(x0, lo, hi) if barrier else x0
+    bad = nlp.nonfinite(nlp.evaluate(x, graph=False))
+    if bad is not None:  # name the function, as the other methods do
+        nan = torch.full_like(x, math.nan)
+        empty = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
+        return _finish(nlp, (x, nan, math.inf), stats, MinimizeStatus.STALLED, f"{bad} at x0", empty, math.nan)
     _, _, g0 = nlp.values(x)
     z = torch.cat([x, (-g0.detach()).clamp(min=1e-2)])
     lam = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
