@@ -1,6 +1,6 @@
 """Pareto fronts of a 2-D Poisson control problem: tracking error vs L2 and vs L1 control cost.
 
-    f₁ = ½‖y − y_d‖²,  f₂ = ½‖u‖² (L2) or ‖u‖₁ (L1),  s.t.  A y − u = 0   (A = −Δ_h, 8×8 interior grid)
+    f₁ = ½‖y − y_d‖²,  f₂ = ½‖u‖² (L2) or ‖u‖₁ (L1),  s.t.  A y − u = 0   (A = −Δ_h, --grid² interior points)
 
 The L1 cost is non-smooth; it is written with the exact split ``u = u⁺ − u⁻``, ``u± ≥ 0``,
 ``‖u‖₁ = Σ(u⁺ + u⁻)`` (smooth, same minimizers), so every front point has a true KKT residual. Each
@@ -10,7 +10,7 @@ anchors, the same for all methods of a front) and the wall time. Three interior 
 re-solved with the single-objective solver (``minimize f₁ s.t. f₂ ≤ f₂(point)``) and the difference in
 f₁ is reported. Writes docs/constrained_pareto.png.
 
-Usage: python benchmarks/constrained_pareto.py [--points N] [--out docs/constrained_pareto.png]
+Usage: python benchmarks/constrained_pareto.py [--points N] [--grid G] [--out docs/constrained_pareto.png]
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from physopt.constrained import hypervolume, minimize, pareto
 torch.set_num_threads(1)
 
 
-def problem(cost: str):
-    p = poisson(2, 8)
+def problem(cost: str, grid: int = 8):
+    p = poisson(2, grid)
     m = p.n_state
     yd = torch.as_tensor(p.target, dtype=torch.float64)
     if cost == "L2":
@@ -47,6 +47,7 @@ def problem(cost: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=9)
+    parser.add_argument("--grid", type=int, default=8, help="interior grid points per direction")
     parser.add_argument("--out", type=str, default="docs/constrained_pareto.png")
     args = parser.parse_args()
     import matplotlib
@@ -58,7 +59,7 @@ def main() -> None:
     print("| control cost | method | converged | worst KKT | hypervolume | time [s] | max |Δf₁| vs minimize |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for ax, cost in zip(axes, ("L2", "L1")):
-        fs, eq, bounds, n = problem(cost)
+        fs, eq, bounds, n = problem(cost, args.grid)
         fronts = {}
         for method in ("weighted", "epsilon", "pascoletti-serafini"):
             t0 = time.perf_counter()
