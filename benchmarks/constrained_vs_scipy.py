@@ -16,7 +16,15 @@ to the penalty 10, as cooper's docs prescribe for the method of multipliers) for
 stopping as soon as the "solved" test holds (an oracle stop that favours it); if cooper is missing its
 rows say "not installed".
 
-Usage: python benchmarks/constrained_vs_scipy.py [--repeat N]
+With ``--pde SIZES`` (e.g. ``--pde 100,1000``) it runs the linear-quadratic Poisson/heat control problems of
+tests/numerics/constrained/pde_problems.py instead (sizes = approximate variable counts), with and
+without a box on the control: solved = ‖x − x*‖∞ ≤ 1e-6 against the sparse-LU reference; physopt's
+counts are nfev / ngev / nhvp (Hessian-vector products); SLSQP (dense, skipped above 500 variables) and
+trust-constr get the exact gradient, the constraint's sparse Jacobian and Hessian-vector products of
+the objective; every solver has a 600 s limit per problem (trust-constr through its maxiter only).
+``--only newton`` restricts the PDE run to physopt, ``--kinds poisson2d,heat1d-box`` to some problems; the peak resident memory is printed at the end.
+
+Usage: python benchmarks/constrained_vs_scipy.py [--repeat N] [--pde SIZES [--only newton] [--kinds K]]
 """
 
 from __future__ import annotations
@@ -35,9 +43,9 @@ from scipy.optimize import BFGS, Bounds, NonlinearConstraint
 from scipy.optimize import minimize as sp_minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "numerics" / "constrained"))
-from hs_problems import PROBLEMS, HSProblem  # noqa: E402
+from hs_problems import PROBLEMS, HSProblem
 
-from physopt.constrained import minimize  # noqa: E402
+from physopt.constrained import minimize
 
 torch.set_num_threads(1)
 
@@ -85,7 +93,7 @@ def run_physopt(p: HSProblem, method: str) -> dict:
                  method=method, tol=tol)
     dt = time.perf_counter() - t0
     ok = r.success and solved(p, r.x.numpy(), r.fun) and r.kkt_residual <= 1e-6
-    extra = f" (+{r.nhev} Hessians)" if r.nhev else ""
+    extra = f" (+{r.nhev} Hessians)" if r.nhev else (f" (+{r.nhvp} HVPs)" if r.nhvp else "")
     return {"solved": ok, "nfev": r.nfev, "ngev": r.ngev, "kkt": f"{r.kkt_residual:.1e}",
             "time": dt, "note": extra}
 
@@ -177,7 +185,8 @@ def run_cooper(p: HSProblem) -> dict:
             "time": dt, "note": ""}
 
 
-SOLVERS = ["physopt alm", "physopt exact-al", "physopt penalty", "SLSQP", "trust-constr", "cooper ALM"]
+SOLVERS = ["physopt auto", "physopt newton", "physopt alm", "physopt exact-al", "physopt penalty", "SLSQP",
+           "trust-constr", "cooper ALM"]
 
 
 def run(solver: str, p: HSProblem) -> dict:
@@ -188,10 +197,84 @@ def run(solver: str, p: HSProblem) -> dict:
     return run_scipy(p, solver)
 
 
+def pde_problems(sizes: list[int]) -> list:
+    from pde_problems import heat, poisson
+
+    out = []
+    for n in sizes:
+        g1, g2 = n // 2, max(2, round(math.sqrt(n / 2)))
+        gh = max(2, round(math.sqrt(n / 4)))
+        for box in (None, "box"):
+            out.append(poisson(1, g1, box=(0.0, 15.0) if box else None))
+            out.append(poisson(2, g2, box=(-6.0, 6.0) if box else None))
+            out.append(heat(2 * gh, gh, box=(0.0, 30.0) if box else None))
+    return out
+
+
+def run_pde(problem, solver: str) -> dict:
+    x_ref, _ = problem.reference()
+    n = problem.n
+    t0 = time.perf_counter()
+    if solver == "physopt newton":
+        r = minimize(problem.fun, torch.zeros(n), eq=[problem.eq], bounds=problem.bounds(), method="newton")
+        x, note = r.x.numpy(), f"{r.nfev} / {r.ngev} / {r.nhvp}"
+        kkt = f"{r.kkt_residual:.1e}"
+    else:
+        import scipy.sparse as sps
+        from scipy.optimize import LinearConstraint
+        if solver == "SLSQP" and n > 500:
+            return {"skip": "dense, n > 500"}
+        obj = Counted(problem.fun)
+        jac = sps.hstack([problem.matrix, -sps.identity(problem.n_state)]).tocsr()
+        hd = np.concatenate([np.ones(problem.n_state), problem.alpha * np.ones(problem.n_state)])
+        bl = problem.bounds()
+        bnds = None if bl is None else Bounds(bl[0].numpy(), bl[1].numpy())
+        if solver == "SLSQP":
+            cons = [{"type": "eq", "fun": lambda x: jac @ x, "jac": lambda x: jac.toarray()}]
+            res = sp_minimize(obj.value, np.zeros(n), jac=obj.grad, method="SLSQP", bounds=bnds, constraints=cons,
+                              options={"ftol": 1e-14, "maxiter": 2000})
+        else:
+            res = sp_minimize(obj.value, np.zeros(n), jac=obj.grad, hessp=lambda x, v: hd * v, method="trust-constr",
+                              bounds=bnds, constraints=[LinearConstraint(jac, 0.0, 0.0)],
+                              options={"gtol": 1e-10, "xtol": 1e-14, "maxiter": 5000})
+        x, note, kkt = res.x, f"{obj.nfev} / {obj.ngev} / -", "n/a"
+    dt = time.perf_counter() - t0
+    err = float(np.abs(x - x_ref).max())
+    return {"solved": err <= 1e-6, "err": err, "note": note, "kkt": kkt, "time": dt}
+
+
+def main_pde(sizes: list[int], only: str | None, kinds: str | None) -> None:
+    import resource
+
+    solvers = ["physopt newton"] if only else ["physopt newton", "SLSQP", "trust-constr"]
+    print(f"torch {torch.__version__}, scipy {scipy.__version__}\n")
+    print("| problem | n | solver | solved | ‖x − x*‖∞ | nfev / ngev / nhvp | KKT | time [s] |")
+    print("|---|---:|---|---|---:|---:|---:|---:|")
+    for problem in pde_problems(sizes):
+        if kinds and not any(problem.name.startswith(k.removesuffix("-box"))
+                             and problem.name.endswith("-box") == k.endswith("-box") for k in kinds.split(",")):
+            continue
+        for s in solvers:
+            r = run_pde(problem, s)
+            if "skip" in r:
+                print(f"| {problem.name} | {problem.n} | {s} | skipped ({r['skip']}) | | | | |", flush=True)
+                continue
+            print(f"| {problem.name} | {problem.n} | {s} | {'yes' if r['solved'] else 'no'} | {r['err']:.1e} | "
+                  f"{r['note']} | {r['kkt']} | {r['time']:.1f} |", flush=True)
+    print(f"\npeak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the best time is kept")
+    parser.add_argument("--pde", type=str, default=None, help="comma-separated sizes for the PDE problems")
+    parser.add_argument("--only", type=str, default=None, help="with --pde: 'newton' to run physopt only")
+    parser.add_argument("--kinds", type=str, default=None,
+                        help="with --pde: problems to run, e.g. 'poisson2d,heat1d,poisson2d-box' (default all)")
     args = parser.parse_args()
+    if args.pde:
+        main_pde([int(float(v)) for v in args.pde.split(",")], args.only, args.kinds)
+        return
     print(f"torch {torch.__version__}, scipy {scipy.__version__}, numpy {np.__version__}\n")
     print("| problem | solver | solved | nfev | ngev | evals | KKT | time [ms] |")
     print("|---|---|---|---:|---:|---:|---:|---:|")

@@ -1,8 +1,11 @@
 """Lagrangian constrained optimization (torch only).
 
-Nonlinear programs: :func:`minimize` with methods ``"penalty"``, ``"alm"`` and ``"exact-al"``; it
+Nonlinear programs: :func:`minimize` with methods ``"auto"``, ``"newton"``, ``"penalty"``, ``"alm"`` and
+``"exact-al"``; :func:`pareto` for two objectives (a :class:`ParetoFront`, :func:`hypervolume`); it
 returns a :class:`MinimizeResult` whose :class:`MinimizeStatus` says why the run stopped and whose
 :class:`KKTMultipliers` hold the Lagrange multipliers.
+
+:func:`relax` solves binary programs with linear constraints by slack-free Lagrangian relaxation.
 
 Constraints in your own training loop: :class:`Duals` turns a loss and named constraint values into
 one primal loss for ``backward()`` and updates the multipliers and penalties in the same call::
@@ -17,6 +20,7 @@ dual updates :class:`GradientAscent`, :class:`NuPI`; penalty updaters :class:`Fi
 :class:`GrowOnStall`, :class:`AdaptivePenalty`; :class:`Indexed` for sampled fixed collocation sets.
 """
 
+from ._bounds import Bounds as Bounds
 from ._dual_optim import GradientAscent as GradientAscent
 from ._dual_optim import NuPI as NuPI
 from ._duals import Constraint as Constraint
@@ -26,9 +30,14 @@ from ._formulations import Lagrangian as Lagrangian
 from ._formulations import QuadraticPenalty as QuadraticPenalty
 from ._minimize import minimize as minimize
 from ._multipliers import Indexed as Indexed
+from ._pareto import ParetoFront as ParetoFront
+from ._pareto import hypervolume as hypervolume
+from ._pareto import pareto as pareto
 from ._penalty_updaters import AdaptivePenalty as AdaptivePenalty
 from ._penalty_updaters import FixedPenalty as FixedPenalty
 from ._penalty_updaters import GrowOnStall as GrowOnStall
+from ._relax import RelaxResult as RelaxResult
+from ._relax import relax as relax
 from ._result import KKTMultipliers as KKTMultipliers
 from ._result import MinimizeResult as MinimizeResult
 from ._result import MinimizeStatus as MinimizeStatus
@@ -36,6 +45,7 @@ from ._result import MinimizeStatus as MinimizeStatus
 __all__ = [
     "AdaptivePenalty",
     "AugmentedLagrangian",
+    "Bounds",
     "Constraint",
     "Duals",
     "FixedPenalty",
@@ -47,6 +57,11 @@ __all__ = [
     "MinimizeResult",
     "MinimizeStatus",
     "NuPI",
+    "ParetoFront",
     "QuadraticPenalty",
+    "RelaxResult",
+    "hypervolume",
     "minimize",
+    "pareto",
+    "relax",
 ]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ._bounds import read_bounds
+
 __all__ = ["NLP", "Point", "build_nlp", "project"]
 
 Fn = Callable[[Tensor], Tensor]
@@ -39,8 +41,8 @@ def project(x: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
 class NLP:
     """Flat, validated view of ``min f(x) s.t. h(x) = 0, g(x) <= 0, lower <= x <= upper``.
 
-    Holds the callables, the shapes and the evaluation counters ``nfev``/``ngev``/``nhev``; the
-    solvers keep all algorithmic state themselves.
+    Holds the callables, the shapes and the evaluation counters ``nfev``/``ngev``/``nhev``/``nhvp``;
+    the solvers keep all algorithmic state themselves.
     """
 
     def __init__(
@@ -59,7 +61,7 @@ class NLP:
         self.n = int(lower.numel())
         self.eq_sizes: list[int] = []
         self.ineq_sizes: list[int] = []
-        self.nfev = self.ngev = self.nhev = 0
+        self.nfev = self.ngev = self.nhev = self.nhvp = 0
 
     @property
     def m_eq(self) -> int:
@@ -72,7 +74,7 @@ class NLP:
     def _call(self, fn: Fn, x: Tensor, name: str, scalar: bool) -> Tensor:
         out = fn(x.reshape(self.shape))
         if not isinstance(out, Tensor):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 - the package contract: bad input is a ValueError
                 f"{name} must return a torch.Tensor (autograd needs it); got {type(out).__name__}"
             )
         if not (out.is_floating_point() and not out.is_complex()):
@@ -98,14 +100,17 @@ class NLP:
             parts.append(v)
         return torch.cat(parts) if parts else x.new_zeros(0)
 
+    def values(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(f, h, g)`` at flat ``x`` as functions of ``x`` itself (no new leaf, not counted)."""
+        f = self._call(self.fun, x, "fun", scalar=True).reshape(())
+        return f, self._stack(self.eq, self.eq_sizes, x, "eq"), self._stack(self.ineq, self.ineq_sizes, x, "ineq")
+
     def evaluate(self, x: Tensor, *, graph: bool) -> Point:
         """Evaluate objective and constraints at flat ``x``; keep the autograd graph if ``graph``."""
         self.nfev += 1
         leaf = x.detach().clone().requires_grad_(graph)
         with torch.set_grad_enabled(graph):
-            f = self._call(self.fun, leaf, "fun", scalar=True).reshape(())
-            h = self._stack(self.eq, self.eq_sizes, leaf, "eq")
-            g = self._stack(self.ineq, self.ineq_sizes, leaf, "ineq")
+            f, h, g = self.values(leaf)
         return Point(leaf, f, h, g)
 
     def grad(self, value: Tensor, point: Point, *, keep_graph: bool = False) -> Tensor:
@@ -136,27 +141,11 @@ def _as_callables(fns: object, name: str) -> list[Fn]:
     if callable(fns):
         return [fns]  # type: ignore[list-item]
     if isinstance(fns, (str, bytes)) or not isinstance(fns, Sequence):
-        raise ValueError(f"{name} must be a list of callables; got {type(fns).__name__}")
+        raise ValueError(f"{name} must be a list of callables; got {type(fns).__name__}")  # noqa: TRY004
     for i, fn in enumerate(fns):
         if not callable(fn):
-            raise ValueError(f"{name}[{i}] is not callable; got {fn!r} ({type(fn).__name__})")
+            raise ValueError(f"{name}[{i}] is not callable; got {fn!r} ({type(fn).__name__})")  # noqa: TRY004
     return list(fns)
-
-
-def _bound(value: object, which: str, flat: Tensor, fill: float, shape: torch.Size) -> Tensor:
-    if value is None:
-        return torch.full_like(flat, fill)
-    try:
-        t = torch.as_tensor(value, dtype=flat.dtype)
-    except (TypeError, ValueError, RuntimeError) as err:
-        raise ValueError(f"bounds {which} could not be read as a tensor: {value!r}") from err
-    if t.dim() == 0:
-        return torch.full_like(flat, float(t))
-    if t.shape != shape and not (t.dim() == 1 and t.numel() == flat.numel()):
-        raise ValueError(
-            f"bounds {which} has shape {tuple(t.shape)}, but x0 has shape {tuple(shape)}"
-        )
-    return t.reshape(-1).clone()
 
 
 def build_nlp(
@@ -170,11 +159,11 @@ def build_nlp(
     """Validate the user's input and return the flat problem and the projected flat start point.
 
     Raises ``ValueError`` (naming what was given) for a non-callable objective or constraint, an
-    ``x0`` that is not a finite real array, ``bounds`` that are not ``(lower, upper)`` of ``x0``'s
-    shape or have ``lower > upper``, and functions that return the wrong type or shape at ``x0``.
+    ``x0`` that is not a finite real array, ``bounds`` in no accepted form (or an ambiguous one, see
+    :mod:`._bounds`) or with ``lower > upper``, and functions that return the wrong type or shape at ``x0``.
     """
     if not callable(fun):
-        raise ValueError(f"fun is not callable; got {fun!r} ({type(fun).__name__})")
+        raise ValueError(f"fun is not callable; got {fun!r} ({type(fun).__name__})")  # noqa: TRY004
     try:
         x = torch.as_tensor(x0).detach().to(dtype)
     except (TypeError, ValueError, RuntimeError) as err:
@@ -185,24 +174,7 @@ def build_nlp(
         raise ValueError(f"x0 contains NaN or Inf: {x.reshape(-1).tolist()}")
     eq_fns, ineq_fns = _as_callables(eq, "eq"), _as_callables(ineq, "ineq")
     flat = x.reshape(-1).clone()
-    if bounds is None:
-        lower, upper = torch.full_like(flat, -torch.inf), torch.full_like(flat, torch.inf)
-    else:
-        if not (isinstance(bounds, (tuple, list)) and len(bounds) == 2):
-            raise ValueError(
-                f"bounds must be a pair (lower, upper), each a scalar, None or an array of x0's "
-                f"shape {tuple(x.shape)}; got {bounds!r}"
-            )
-        lower = _bound(bounds[0], "lower", flat, -torch.inf, x.shape)
-        upper = _bound(bounds[1], "upper", flat, torch.inf, x.shape)
-        if bool(torch.isnan(lower).any() | torch.isnan(upper).any()):
-            raise ValueError(f"bounds contain NaN: lower={lower.tolist()}, upper={upper.tolist()}")
-        bad = (lower > upper).nonzero().reshape(-1)
-        if bad.numel():
-            i = int(bad[0])
-            raise ValueError(
-                f"bounds have lower > upper at index {i}: {float(lower[i])} > {float(upper[i])}"
-            )
+    lower, upper = read_bounds(bounds, flat, x.shape)
     nlp = NLP(fun, eq_fns, ineq_fns, x.shape, dtype, lower, upper)  # type: ignore[arg-type]
     start = project(flat, lower, upper)
     nlp.evaluate(start, graph=False)  # validates return types and records constraint sizes

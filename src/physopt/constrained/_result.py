@@ -8,6 +8,7 @@ residual, worst violation, complementarity) whatever the method and whatever the
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 import torch
@@ -73,11 +74,13 @@ class MinimizeResult:
         success: ``status is MinimizeStatus.CONVERGED``.
         status: why the run stopped.
         message: one sentence with the reason and the numbers behind it.
-        method: ``"penalty"``, ``"alm"`` or ``"exact-al"``.
+        method: the method that produced ``x`` (``"penalty"``, ``"alm"``, ``"newton"``, ``"exact-al"``).
         nit: outer iterations (penalty/multiplier updates, or Newton steps for ``exact-al``).
         nfev: objective evaluations (each also evaluates every constraint once).
         ngev: gradient evaluations (one reverse-mode pass through objective and constraints).
         nhev: Hessian evaluations of the Lagrangian (``exact-al`` only; 0 otherwise).
+        nhvp: Hessian-vector products of the Lagrangian (``newton`` only; each MINRES step does one,
+            with one Jacobian and one transposed-Jacobian product of the constraints).
         penalty: final penalty parameter (``ρ`` for penalty/alm, ``μ`` for ``exact-al``).
     """
 
@@ -97,6 +100,7 @@ class MinimizeResult:
     ngev: int
     nhev: int
     penalty: float
+    nhvp: int = 0
 
 
 def _inf_norm(t: Tensor) -> float:
@@ -123,6 +127,7 @@ def build_result(
     ngev: int,
     nhev: int,
     penalty: float,
+    nhvp: int = 0,
 ) -> MinimizeResult:
     """Assemble a result from flat tensors at the final point and attach the KKT diagnostics.
 
@@ -139,7 +144,7 @@ def build_result(
     violation = max(_inf_norm(h), _inf_norm(g.clamp(min=0.0)))
     compl = _inf_norm(torch.minimum(mu, -g)) if g.numel() else 0.0
     values = [stationarity, violation, compl]
-    values = [v if v == v else float("inf") for v in values]  # NaN -> inf
+    values = [v if not math.isnan(v) else float("inf") for v in values]  # NaN -> inf
     kkt = max(values)
     if status is MinimizeStatus.CONVERGED and not kkt < float("inf"):
         status = MinimizeStatus.STALLED
@@ -169,4 +174,5 @@ def build_result(
         ngev=ngev,
         nhev=nhev,
         penalty=float(penalty),
+        nhvp=nhvp,
     )

@@ -16,16 +16,16 @@ from physopt.constrained import MinimizeStatus, minimize
 # noise in ρ·h grows with ρ (HS43 bottoms out at 2e-7). With tol=1e-6 its violation alone moves f by
 # |λ|·1e-6 = 2e-6 on HS39, past the f tolerance, so it runs with tol=3e-7: reachable on every problem
 # and tight enough for |f − f*| ≤ 1e-6.
-TOL = {"alm": 1e-8, "penalty": 3e-7, "exact-al": 1e-8}
+TOL = {"alm": 1e-8, "penalty": 3e-7, "exact-al": 1e-8, "newton": 1e-8}
 # Table multipliers are given to ~6 significant digits (1.59449, 1.84659): allow 1e-5 absolute for
 # alm/exact-al (KKT ≤ 1e-8 pins them to ~1e-7); the penalty method's estimates ρh carry the 1e-6
 # tolerance times the conditioning of the active Jacobian, so 1e-4 there.
-MULT_ATOL = {"alm": 1e-5, "penalty": 1e-4, "exact-al": 1e-5}
+MULT_ATOL = {"alm": 1e-5, "penalty": 1e-4, "exact-al": 1e-5, "newton": 1e-5}
 
 CASES = [
     pytest.param(p, m, id=f"{p.name}-{m}")
     for p in PROBLEMS
-    for m in ("alm", "penalty", "exact-al")
+    for m in ("alm", "penalty", "exact-al", "newton")
     if m != "exact-al" or p.equality_only
 ]
 

@@ -11,7 +11,7 @@ from hs_problems import HS13, INFEASIBLE
 from physopt.constrained import MinimizeStatus, minimize
 
 
-@pytest.mark.parametrize("method", ["alm", "penalty"])
+@pytest.mark.parametrize("method", ["alm", "penalty", "auto"])
 @pytest.mark.parametrize("tol", [1e-8, 1e-6])
 def test_hs13_reports_diverging_multipliers(method: str, tol: float) -> None:
     p = HS13
@@ -24,7 +24,7 @@ def test_hs13_reports_diverging_multipliers(method: str, tol: float) -> None:
     assert res.max_violation < 1e-4  # it is feasible up to √tol; it is the multipliers that fail
 
 
-@pytest.mark.parametrize("method", ["alm", "penalty"])
+@pytest.mark.parametrize("method", ["alm", "penalty", "auto"])
 def test_infeasible_box(method: str) -> None:
     p = INFEASIBLE
     res = minimize(p.fun, torch.tensor(p.x0), ineq=list(p.ineq), bounds=p.bounds, method=method)
@@ -43,7 +43,7 @@ def test_inconsistent_equalities_exact_al() -> None:
     assert res.status is MinimizeStatus.STALLED and "rank deficient" in res.message
 
 
-@pytest.mark.parametrize("method", ["alm", "penalty", "exact-al"])
+@pytest.mark.parametrize("method", ["alm", "penalty", "exact-al", "newton"])
 def test_nan_constraint_everywhere(method: str) -> None:
     res = minimize(
         lambda x: (x**2).sum(), torch.ones(2), eq=[lambda x: x[0] * math.nan], method=method
@@ -67,7 +67,7 @@ def test_nan_constraint_in_a_region_is_avoided(method: str) -> None:
         torch.testing.assert_close(res.x, torch.tensor([1.0, 0.0], dtype=torch.float64), atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("method", ["alm", "penalty", "exact-al"])
+@pytest.mark.parametrize("method", ["alm", "penalty", "exact-al", "newton"])
 def test_unbounded(method: str) -> None:
     res = minimize(lambda x: -(x[0] ** 3), torch.tensor([1.0, 0.0]), eq=[lambda x: x[1]], method=method)
     assert not res.success

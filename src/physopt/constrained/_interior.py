@@ -1,0 +1,182 @@
+"""``method="newton"``: a log-barrier interior-point loop around matrix-free exact-AL Newton steps.
+
+Inequalities get slacks ``s`` and bounds a logarithmic barrier, so that every subproblem is
+equality constrained and goes to :func:`._exact_al_mf.solve_equality`::
+
+    min_{x,s}  f(x) − τ (Σ log(x − lo) + Σ log(hi − x) + Σ log s)   s.t.  h(x) = 0,  g(x) + s = 0
+
+(sums over finite bounds; Fiacco & McCormick; the update rules are IPOPT's, Wächter & Biegler, Math.
+Prog. 106, 2006): start ``τ₀ = 0.1`` (0 without bounds and inequalities: one solve), bound push
+``κ₁ = 1e-2`` (``x₀`` moved ``1e-2 max(1, |bound|)`` inside, at most a third of the box width), slack
+``s₀ = max(−g(x₀), 1e-2)``, subproblem tolerance ``max(10 τ, tol/2)``, ``τ ← min(τ/5, τ^1.5)`` down to
+``tol/100``, fraction to the boundary ``max(0.99, 1 − τ)``. The multiplier of ``g + s = 0`` is the
+inequality multiplier (``≈ τ/s ≥ 0``).
+
+After each subproblem with ``τ ≤ 1e-2`` an active set is guessed (IPOPT's rule: a bound is active
+where its multiplier exceeds its gap, i.e. ``x − lo < r`` with ``r = ∇f + Jₕᵀλ + J_gᵀμ > 0``; an
+inequality where ``μ > s``), fixed, and the rest solved without a barrier by at most 3 Newton steps
+(the *polish*). It ends the run when the result is a KKT point of the original problem to ``tol``
+(inside the box, multipliers of the right sign): a barrier alone would need ``τ ~ tol²`` at weakly
+active bounds, where the barrier Hessian ``τ/(x − lo)²`` makes the linear systems ill-conditioned.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from ._exact_al_mf import NewtonStats, SubResult, solve_equality
+from ._nlp import NLP, project
+from ._result import MinimizeResult, MinimizeStatus, build_result
+
+__all__ = ["run_newton"]
+
+_TAU0, _KAPPA_PUSH, _KAPPA_EPS = 0.1, 1e-2, 10.0
+_POLISH_BELOW = 1e-2  # barrier values at which an active-set guess is tried
+
+
+def _push_inside(x: Tensor, lo: Tensor, hi: Tensor) -> Tensor:
+    fin_lo, fin_hi = torch.isfinite(lo), torch.isfinite(hi)
+    width = torch.where(fin_lo & fin_hi, hi - lo, torch.full_like(x, math.inf))
+    push_lo = torch.minimum(_KAPPA_PUSH * torch.where(fin_lo, lo.abs(), 0.0).clamp(min=1.0), width / 3)
+    push_hi = torch.minimum(_KAPPA_PUSH * torch.where(fin_hi, hi.abs(), 0.0).clamp(min=1.0), width / 3)
+    x = torch.where(fin_lo, torch.maximum(x, lo + push_lo), x)
+    return torch.where(fin_hi, torch.minimum(x, hi - push_hi), x)
+
+
+def run_newton(
+    nlp: NLP, x0: Tensor, *, tol: float, max_iter: int, lam0: Tensor | None, mu0: Tensor | None, seed: int
+) -> MinimizeResult:
+    """Interior-point loop (module docstring); ``max_iter`` bounds the total number of Newton steps."""
+    n, me, mi = nlp.n, nlp.m_eq, nlp.m_ineq
+    lo, hi = nlp.lower, nlp.upper
+    has_lo, has_hi = torch.isfinite(lo), torch.isfinite(hi)
+    barrier = bool(has_lo.any() or has_hi.any()) or mi > 0
+    stats, gen = NewtonStats(), torch.Generator().manual_seed(seed)
+    lo0, hi0 = torch.where(has_lo, lo, torch.zeros_like(lo)), torch.where(has_hi, hi, torch.zeros_like(hi))
+    x = _push_inside(x0, lo, hi) if barrier else x0
+    bad = nlp.nonfinite(nlp.evaluate(x, graph=False))
+    if bad is not None:  # name the function, as the other methods do
+        nan = torch.full_like(x, math.nan)
+        empty = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
+        return _finish(nlp, (x, nan, math.inf), stats, MinimizeStatus.STALLED, f"{bad} at x0", empty, math.nan)
+    _, _, g0 = nlp.values(x)
+    z = torch.cat([x, (-g0.detach()).clamp(min=1e-2)])
+    lam = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
+    if lam0 is not None:
+        lam[:me] = lam0
+    if mu0 is not None:
+        lam[me:] = mu0.clamp(min=0.0)
+    tau = _TAU0 if barrier else 0.0
+    tau_min = tol / 100.0
+
+    def fn(zz: Tensor, t: float) -> tuple[Tensor, Tensor]:
+        xx, s = zz[:n], zz[n:]
+        f, h, g = nlp.values(xx)
+        if t > 0.0:
+            logs = torch.log(torch.where(has_lo, xx - lo0, 1.0)).sum() + torch.log(torch.where(has_hi, hi0 - xx, 1.0)).sum()
+            f = f - t * (logs + torch.log(s).sum())
+        return f, torch.cat([h, g + s])
+
+    def max_step(zz: Tensor, dz: Tensor, t: float) -> float:
+        frac = max(0.99, 1.0 - t)
+        gaps = torch.cat([torch.where(has_lo, zz[:n] - lo0, math.inf), torch.where(has_hi, hi0 - zz[:n], math.inf),
+                          zz[n:]])
+        moves = torch.cat([-dz[:n], dz[:n], -dz[n:]])
+        limits = torch.where(moves > 0, frac * gaps / moves.clamp(min=1e-300), math.inf)
+        return float(limits.min()) if limits.numel() else math.inf
+
+    mu_pen, nu_pen = 1.0, 0.1
+    steps_left = max_iter
+    first = True
+    sub: SubResult | None = None
+    while True:
+        sub_tol = max(_KAPPA_EPS * tau, 0.5 * tol)
+        before = stats.newton_steps
+        sub = solve_equality(lambda zz, t=tau: fn(zz, t), z, lam, tol=sub_tol, max_iter=max(steps_left, 1),
+                             max_step=lambda zz, dz, t=tau: max_step(zz, dz, t), stats=stats, generator=gen,
+                             mu=mu_pen, nu=nu_pen, estimate_multipliers=first and lam0 is None and mu0 is None)
+        first = False
+        steps_left -= stats.newton_steps - before
+        z, lam, mu_pen, nu_pen = sub.z, sub.lam, sub.mu, sub.nu
+        final = _kkt_at(nlp, z[:n], lam[:me], lam[me:].clamp(min=0.0))
+        if final[2] <= tol:
+            return _finish(nlp, final, stats, MinimizeStatus.CONVERGED,
+                           f"KKT conditions hold to tol={tol:.1e} (barrier τ = {tau:.1e})", lam, mu_pen)
+        if sub.converged and barrier and tau <= _POLISH_BELOW:
+            polished = _polish(nlp, z, lam, final[1], tol=tol, stats=stats, gen=gen)
+            if polished is not None:
+                return _finish(nlp, polished[:3], stats, MinimizeStatus.CONVERGED,
+                               f"KKT conditions hold to tol={tol:.1e} on the active set guessed at barrier "
+                               f"τ = {tau:.1e}", polished[3], mu_pen)
+        if not sub.converged:
+            status = MinimizeStatus.UNBOUNDED if sub.reason == "unbounded" else (
+                MinimizeStatus.MAX_ITER if steps_left <= 0 else MinimizeStatus.STALLED)
+            return _finish(nlp, final, stats, status, f"{sub.reason} (barrier τ = {tau:.1e})", lam, mu_pen)
+        if tau <= tau_min or not barrier:
+            return _finish(nlp, final, stats, MinimizeStatus.STALLED,
+                           f"the barrier reached τ = {tau:.1e} without the KKT conditions holding", lam, mu_pen)
+        if steps_left <= 0:
+            return _finish(nlp, final, stats, MinimizeStatus.MAX_ITER,
+                           f"{max_iter} Newton steps without meeting tol={tol:.1e}", lam, mu_pen)
+        tau = max(tau_min, min(tau / 5.0, tau**1.5))
+
+
+def _kkt_at(nlp: NLP, x: Tensor, lam_h: Tensor, mu: Tensor) -> tuple[Tensor, Tensor, float]:
+    p = nlp.evaluate(x, graph=True)
+    r = nlp.grad(p.f + lam_h @ p.h + mu @ p.g, p)
+    xs = p.x.detach()
+    parts = [float((xs - project(xs - r, nlp.lower, nlp.upper)).abs().max())]
+    parts += [float(t.abs().max()) for t in (p.h.detach(), p.g.detach().clamp(min=0.0)) if t.numel()]
+    if mu.numel():
+        parts.append(float(torch.minimum(mu, -p.g.detach()).abs().max()))
+    kkt = max(parts)
+    return xs, r, kkt if math.isfinite(kkt) else math.inf
+
+
+def _polish(nlp: NLP, z: Tensor, lam: Tensor, r: Tensor, *, tol: float, stats: NewtonStats,
+            gen: torch.Generator) -> tuple[Tensor, Tensor, float, Tensor] | None:
+    """Guess the active set, fix it, and solve the remaining equality-constrained problem without a
+    barrier (see the module docstring); ``None`` if that does not give a KKT point of the original."""
+    n, me = nlp.n, nlp.m_eq
+    x, s = z[:n], z[n:]
+    at_lo = (x - nlp.lower < r) & (r > 0)
+    at_hi = (nlp.upper - x < -r) & (r < 0) & ~at_lo
+    mu = lam[me:]
+    active = mu > s
+    bound = torch.where(at_lo, nlp.lower, torch.where(at_hi, nlp.upper, torch.zeros_like(x)))
+    fixed = at_lo | at_hi
+    z0 = torch.cat([torch.where(fixed, bound, x), torch.where(active, 0.0, s)])
+
+    def fn(zz: Tensor) -> tuple[Tensor, Tensor]:
+        xx = torch.where(fixed, bound, zz[:n])
+        f, h, g = nlp.values(xx)
+        return f, torch.cat([h, g + torch.where(active, 0.0, zz[n:])])
+
+    sub = solve_equality(fn, z0, lam, tol=0.5 * tol, max_iter=3, max_step=lambda zz, dz: math.inf, stats=stats,
+                         generator=gen)
+    if not sub.converged:
+        return None
+    xs = torch.where(fixed, bound, sub.z[:n])
+    if bool((xs < nlp.lower).any() | (xs > nlp.upper).any()):
+        return None
+    xs, r2, kkt = _kkt_at(nlp, xs, sub.lam[:me], sub.lam[me:].clamp(min=0.0))
+    return (xs, r2, kkt, sub.lam) if kkt <= tol else None
+
+
+def _finish(nlp: NLP, final: tuple[Tensor, Tensor, float], stats: NewtonStats, status: MinimizeStatus,
+            reason: str, lam: Tensor, penalty: float) -> MinimizeResult:
+    x, r, _ = final
+    f, h, g = (t.detach() for t in nlp.values(x))
+    me = nlp.m_eq
+    work = (f"; {stats.newton_steps} Newton steps, {stats.krylov_iterations} MINRES iterations, scaling of "
+            f"variables {stats.scale_x[0]:.1e}..{stats.scale_x[1]:.1e}, of constraint rows "
+            f"{stats.scale_c[0]:.1e}..{stats.scale_c[1]:.1e}")
+    return build_result(
+        x=x, shape=nlp.shape, fun=float(f), grad_lagrangian=r, h=h, g=g, lam=lam[:me],
+        mu=lam[me:].clamp(min=0.0), lower=nlp.lower, upper=nlp.upper, status=status, reason=reason + work,
+        method="newton", nit=stats.newton_steps, nfev=stats.nfev + nlp.nfev, ngev=stats.ngev + nlp.ngev,
+        nhev=0, penalty=penalty, nhvp=stats.nhvp,
+    )

@@ -1,0 +1,62 @@
+"""PDE-constrained linear-quadratic control against independent sparse-LU optima (issue 19, part 1).
+
+Every case checks the solver's ``(y, u)`` and adjoint ``p`` against :mod:`pde_problems`'s reference
+(KKT solve, or the primal-dual active set method with a box on the control) and its KKT residual.
+Tolerances: the solver stops at KKT ≤ 1e-8; the error in ``x`` is that residual times the norm of the
+inverse KKT matrix, ≤ ~1/α = 100 for these problems, so 1e-6 on ``x`` (|x*| ~ 10) and 1e-6 on ``p``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pde_problems import LQControl, heat, poisson
+
+from physopt.constrained import MinimizeStatus, minimize
+
+# boxes on the 1-D problems take 7-17 s (barrier steps on κ(A) ~ 1e3 systems): slow
+SMALL = [poisson(1, 30), poisson(2, 7), heat(10, 5), poisson(2, 7, box=(-6.0, 6.0)),
+         pytest.param(poisson(1, 50, box=(0.0, 15.0)), marks=pytest.mark.slow),
+         pytest.param(heat(10, 5, box=(0.0, 30.0)), marks=pytest.mark.slow)]
+LARGE = [poisson(2, 22), heat(25, 20), poisson(2, 22, box=(-6.0, 6.0))]
+
+
+def check(problem: LQControl, **kwargs: object) -> None:
+    x_ref, p_ref = problem.reference()
+    res = minimize(problem.fun, torch.zeros(problem.n), eq=[problem.eq], bounds=problem.bounds(), **kwargs)
+    assert res.status is MinimizeStatus.CONVERGED, res.message
+    assert res.kkt_residual <= 1e-8
+    np.testing.assert_allclose(res.x.numpy(), x_ref, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(res.multipliers.eq.numpy(), p_ref, atol=1e-6, rtol=0)
+
+
+def test_reference_is_a_kkt_point() -> None:
+    # the reference itself: A y = u, y − y_d + Aᵀp = 0 and u = P(p/α) to rounding (the test of the test)
+    for problem in (poisson(1, 30), poisson(2, 7, box=(-6.0, 6.0))):
+        x, p = problem.reference()
+        m = problem.n_state
+        y, u = x[:m], x[m:]
+        a = problem.matrix
+        assert np.abs(a @ y - u).max() <= 1e-9 * np.abs(u).max() * 1e3
+        assert np.abs(y - problem.target + a.T @ p).max() <= 1e-8
+        lo, hi = problem.box if problem.box else (-np.inf, np.inf)
+        assert np.abs(u - np.clip(p / problem.alpha, lo, hi)).max() <= 1e-9
+        if problem.box:
+            assert ((u <= lo) | (u >= hi)).sum() > 0  # the box is active somewhere
+
+
+def test_issue_example_default_method() -> None:
+    # the 60-variable Poisson control problem that ended in "multipliers diverging" with the old default
+    check(poisson(1, 30))
+
+
+@pytest.mark.parametrize("problem", SMALL, ids=lambda p: getattr(p, "name", None))
+def test_small(problem: LQControl) -> None:
+    check(problem, method="newton")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", LARGE, ids=lambda p: p.name)
+def test_thousand_variables(problem: LQControl) -> None:
+    check(problem, method="newton")
