@@ -58,7 +58,7 @@ def main() -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     print("| control cost | method | converged | worst KKT | hypervolume | time [s] | max |Δf₁| vs minimize |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for ax, cost in zip(axes, ("L2", "L1")):
+    for ax, cost in zip(axes, ("L2", "L1"), strict=True):
         fs, eq, bounds, n = problem(cost, args.grid)
         fronts = {}
         for method in ("weighted", "epsilon", "pascoletti-serafini"):

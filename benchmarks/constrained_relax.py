@@ -37,7 +37,12 @@ METHODS = ("subgradient", "bundle", "cutting-plane", "alm")
 def mdkp(n: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     v, w = rng.integers(10, 100, n), rng.integers(5, 60, (3, n))
-    return {"c": -v.astype(float), "Q": np.zeros((n, n)), "A_ub": w.astype(float), "b_ub": (w.sum(1) // 2).astype(float)}
+    return {
+        "c": -v.astype(float),
+        "Q": np.zeros((n, n)),
+        "A_ub": w.astype(float),
+        "b_ub": (w.sum(1) // 2).astype(float),
+    }
 
 
 def mis(n: int, seed: int) -> dict:
@@ -107,7 +112,7 @@ def slack_qubo(p: dict) -> tuple[np.ndarray, np.ndarray, int]:
     c[:n] = p["c"]
     offset = n
     rows = []
-    for i, (b, k) in enumerate(zip(b_ub, bits)):
+    for i, (b, k) in enumerate(zip(b_ub, bits, strict=True)):
         coef = [2.0**j for j in range(k)]
         if k:
             coef[-1] = b - sum(coef[:-1])  # slacks sum to at most b
@@ -116,7 +121,7 @@ def slack_qubo(p: dict) -> tuple[np.ndarray, np.ndarray, int]:
         rows.append((row, b))
         offset += k
     if "A_eq" in p:
-        for row_eq, b in zip(p["A_eq"], p["b_eq"]):
+        for row_eq, b in zip(p["A_eq"], p["b_eq"], strict=True):
             row = np.zeros(total)
             row[:n] = row_eq
             rows.append((row, b))
@@ -158,13 +163,14 @@ def main() -> None:
     args = parser.parse_args()
     print("| problem | n | method | binaries | feasible | mean gap vs HiGHS | mean time [s] |")
     print("|---|---:|---|---:|---:|---:|---:|")
-    for name, make, sizes in (("MDKP", mdkp, args.sizes_mdkp), ("MIS", mis, args.sizes_mis), ("TSP", tsp, args.sizes_tsp)):
+    problems = (("MDKP", mdkp, args.sizes_mdkp), ("MIS", mis, args.sizes_mis), ("TSP", tsp, args.sizes_tsp))
+    for name, make, sizes in problems:
         for size in (int(s) for s in sizes.split(",")):
             instances = [make(size, seed) for seed in range(args.seeds)]
             optima = [highs(p) for p in instances]
             for method in (*METHODS, "slack QUBO"):
                 runs = [run(p, method, seed) for seed, p in enumerate(instances)]
-                gaps = [(f - o) / abs(o) for (_, f, _), o in zip(runs, optima) if f is not None]
+                gaps = [(f - o) / abs(o) for (_, f, _), o in zip(runs, optima, strict=True) if f is not None]
                 gap = f"{100 * np.mean(gaps):.1f} %" if gaps else "—"
                 print(f"| {name} | {size} | {method} | {runs[0][0]} | {len(gaps)}/{len(runs)} | {gap} | "
                       f"{np.mean([t for _, _, t in runs]):.2f} |", flush=True)

@@ -22,7 +22,8 @@ without a box on the control: solved = ‖x − x*‖∞ ≤ 1e-6 against the sp
 counts are nfev / ngev / nhvp (Hessian-vector products); SLSQP (dense, skipped above 500 variables) and
 trust-constr get the exact gradient, the constraint's sparse Jacobian and Hessian-vector products of
 the objective; every solver has a 600 s limit per problem (trust-constr through its maxiter only).
-``--only newton`` restricts the PDE run to physopt, ``--kinds poisson2d,heat1d-box`` to some problems; the peak resident memory is printed at the end.
+``--only newton`` restricts the PDE run to physopt, ``--kinds poisson2d,heat1d-box`` to some problems; the
+peak resident memory is printed at the end.
 
 Usage: python benchmarks/constrained_vs_scipy.py [--repeat N] [--pde SIZES [--only newton] [--kinds K]]
 """
@@ -112,7 +113,7 @@ def run_scipy(p: HSProblem, method: str) -> dict:
         # SciPy's convention is c(x) >= 0: pass -g
         cons += [{"type": "ineq", "fun": (lambda x, g=g: -_cons_value(g)(x)),
                   "jac": (lambda x, g=g: -_cons_jac(g)(x))} for g in p.ineq]
-        bnds = None if lo is None else list(zip(lo, hi))
+        bnds = None if lo is None else list(zip(lo, hi, strict=True))
         r = sp_minimize(obj.value, x0, jac=obj.grad, method="SLSQP", bounds=bnds,
                         constraints=cons, options={"ftol": 1e-12, "maxiter": 500})
     else:

@@ -136,10 +136,12 @@ def run_multiplier_method(
     best: tuple[float, Point, Tensor, Tensor, Tensor] | None = None
     for k in range(1, max_iter + 1):
         if alm:
-            inner = projected_lbfgs(lambda p: phr_merit(p, lam_bar, mu_bar, rho), nlp, point,
-                                    tol=omega, max_iter=max_inner_iter, memory=memory)
+            inner = projected_lbfgs(
+                lambda p, lam_bar=lam_bar, mu_bar=mu_bar, rho=rho: phr_merit(p, lam_bar, mu_bar, rho),
+                nlp, point, tol=omega, max_iter=max_inner_iter, memory=memory,
+            )
         else:
-            inner = projected_lbfgs(lambda p: quadratic_penalty_merit(p, rho), nlp, point,
+            inner = projected_lbfgs(lambda p, rho=rho: quadratic_penalty_merit(p, rho), nlp, point,
                                     tol=omega, max_iter=max_inner_iter, memory=memory)
         point, grad = inner.point, inner.grad
         h, g = point.h.detach(), point.g.detach()

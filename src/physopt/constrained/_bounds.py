@@ -127,7 +127,7 @@ def read_bounds(bounds: object, flat: Tensor, shape: torch.Size) -> tuple[Tensor
         as_pairs = len(bounds) == n and all(_is_pair(b) for b in bounds)
         if as_sides and as_pairs:
             # both shapes fit (n = 2, two 2-element items): refuse unless only one reading is a box
-            a_ok = _is_box(*(_side(b, "", flat, f, shape) for b, f in zip(bounds, (-math.inf, math.inf))))
+            a_ok = _is_box(*(_side(b, "", flat, f, shape) for b, f in zip(bounds, (-math.inf, math.inf), strict=True)))
             b_ok = _is_box(*_pairs(bounds, flat))
             if a_ok and b_ok:
                 raise ValueError(

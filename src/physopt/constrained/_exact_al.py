@@ -164,7 +164,7 @@ def run_exact_al(
         upsilon = max(_spectral(jac), _spectral(hess), 1.0)
         k_norm, b_norm = _spectral(kmat), float(rhs.norm())
 
-        def trial_delta(mu_: float, nu_: float) -> float:
+        def trial_delta(mu_: float, nu_: float, upsilon: float = upsilon, psi: float = psi) -> float:
             return (0.5 - _BETA) * nu_ / ((1.0 + mu_ + nu_) * upsilon**2 * psi**2)
 
         delta = max(min(delta, trial_delta(mu, nu)), _DELTA_MIN)

@@ -76,7 +76,8 @@ def run_newton(
         xx, s = zz[:n], zz[n:]
         f, h, g = nlp.values(xx)
         if t > 0.0:
-            logs = torch.log(torch.where(has_lo, xx - lo0, 1.0)).sum() + torch.log(torch.where(has_hi, hi0 - xx, 1.0)).sum()
+            logs = (torch.log(torch.where(has_lo, xx - lo0, 1.0)).sum()
+                    + torch.log(torch.where(has_hi, hi0 - xx, 1.0)).sum())
             f = f - t * (logs + torch.log(s).sum())
         return f, torch.cat([h, g + s])
 

@@ -59,13 +59,13 @@ class LBFGSMemory:
         """Approximate inverse Hessian times ``q`` (two-loop recursion)."""
         q = q.clone()
         alphas = []
-        for s, y in zip(reversed(self.s), reversed(self.y)):
+        for s, y in zip(reversed(self.s), reversed(self.y), strict=True):
             a = float(s @ q) / float(s @ y)
             alphas.append(a)
             q -= a * y
         if self.s:
             q *= float(self.s[-1] @ self.y[-1]) / float(self.y[-1] @ self.y[-1])
-        for (s, y), a in zip(zip(self.s, self.y), reversed(alphas)):
+        for (s, y), a in zip(zip(self.s, self.y, strict=True), reversed(alphas), strict=True):
             b = float(y @ q) / float(s @ y)
             q += (a - b) * s
         return q

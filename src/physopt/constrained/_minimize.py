@@ -65,11 +65,12 @@ def minimize(
         method: ``"auto"`` (default: ``"newton"``, then ``"alm"`` from ``x0`` if Newton ends
             ``stalled``), ``"newton"`` (matrix-free exact-augmented-Lagrangian Newton steps with MINRES
             inside a log-barrier interior-point loop, :mod:`._interior`; all constraint kinds; robust
-            under ill-conditioning such as PDE constraints), ``"alm"`` (safeguarded PHR augmented Lagrangian with projected L-BFGS subproblems;
-            general constraints and bounds), ``"penalty"`` (quadratic penalty with an increasing
-            penalty; a baseline, accurate only to about ``1e-7``), or ``"exact-al"`` (Newton steps on
-            the exact augmented Lagrangian with randomized sketching, Hong, Na, Mahoney & Kolar,
-            ICML 2023; equality constraints only, no bounds, dense Hessians — for small ``n``).
+            under ill-conditioning such as PDE constraints), ``"alm"`` (safeguarded PHR augmented
+            Lagrangian with projected L-BFGS subproblems; general constraints and bounds), ``"penalty"``
+            (quadratic penalty with an increasing penalty; a baseline, accurate only to about ``1e-7``),
+            or ``"exact-al"`` (Newton steps on the exact augmented Lagrangian with randomized sketching,
+            Hong, Na, Mahoney & Kolar, ICML 2023; equality constraints only, no bounds, dense Hessians —
+            for small ``n``).
         tol: tolerance on stationarity, worst violation and complementarity (infinity norms).
         max_iter: outer iterations (penalty/multiplier updates, or Newton steps for ``exact-al``);
             default 30 / 50 / 200 / 200 for penalty / alm / newton (total Newton steps) / exact-al.

@@ -159,7 +159,7 @@ def _weighted(fs: list[Fn], prev: MinimizeResult, t: float, ideal: Tensor, span:
     w = (1.0 - t, t)
 
     def scalar(x: Tensor) -> Tensor:
-        return sum(wi * (f(x) - float(z)) / float(s) for wi, f, z, s in zip(w, fs, ideal, span))  # type: ignore[return-value]
+        return sum(wi * (f(x) - float(z)) / float(s) for wi, f, z, s in zip(w, fs, ideal, span, strict=True))  # type: ignore[return-value]
 
     warm = _warm(prev, _sizes(eq, prev.x), _sizes(ineq, prev.x))
     return minimize(scalar, prev.x, eq=eq, ineq=ineq, warm_start=warm, **opts)
@@ -182,7 +182,8 @@ def _pascoletti_serafini(fs: list[Fn], prev: MinimizeResult, a: Tensor, r: Tenso
     t0 = max(float(((torch.tensor([float(f(prev.x)) for f in fs]) - a) / r).max()), 0.0)
     z0 = torch.cat([prev.x.reshape(-1), torch.tensor([t0], dtype=prev.x.dtype)])
     cons = [*(lambda z, g=g: g(x_of(z)) for g in ineq),
-            *(lambda z, f=f, ai=float(ai), ri=float(ri): f(x_of(z)) - ai - z[n] * ri for f, ai, ri in zip(fs, a, r))]
+            *(lambda z, f=f, ai=float(ai), ri=float(ri): f(x_of(z)) - ai - z[n] * ri
+              for f, ai, ri in zip(fs, a, r, strict=True))]
     eqs = [lambda z, h=h: h(x_of(z)) for h in eq]
     opts = dict(opts)
     bounds = opts.pop("bounds")

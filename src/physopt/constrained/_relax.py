@@ -111,7 +111,8 @@ def binary_minimize(q: Tensor, lin: Tensor, *, inner: Inner, generator: torch.Ge
         xi = x[rows, i]
         # flipping x_i changes the value by (1 − 2x_i)(lin_i + 2(Qx)_i − 2 q_ii x_i + q_ii)
         delta = (1 - 2 * xi) * (lin[i] + 2 * field[rows, i] - 2 * diag[i] * xi + diag[i])
-        accept = (delta <= 0) | (torch.rand(chains, generator=generator, dtype=lin.dtype) < torch.exp(-delta / temps[k]))
+        uniform = torch.rand(chains, generator=generator, dtype=lin.dtype)
+        accept = (delta <= 0) | (uniform < torch.exp(-delta / temps[k]))
         change = torch.where(accept, 1 - 2 * xi, torch.zeros_like(xi))
         x[rows, i] = xi + change
         field += change[:, None] * q[i]

@@ -17,7 +17,9 @@ from torch import Tensor
 __all__ = ["KKTMultipliers", "MinimizeResult", "MinimizeStatus", "build_result"]
 
 
-class MinimizeStatus(str, enum.Enum):
+# Kept as (str, Enum), not StrEnum: StrEnum would change str()/format() of a member from
+# "MinimizeStatus.CONVERGED" to "converged" for callers of this public type.
+class MinimizeStatus(str, enum.Enum):  # noqa: UP042
     """Why a run stopped. The value is the human-readable name used in messages and reports.
 
     - ``CONVERGED``: stationarity, worst violation and complementarity are all at most ``tol``.

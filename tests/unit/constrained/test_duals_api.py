@@ -194,7 +194,7 @@ def _trajectory(dual: object, steps: int = 12) -> list[torch.Tensor]:
 
 def test_nupi_reductions() -> None:
     plain = _trajectory(GradientAscent(lr=0.1))
-    for a, b in zip(_trajectory(NuPI(lr=0.1, kp=0.0, ki=1.0, ema_nu=0.7)), plain):
+    for a, b in zip(_trajectory(NuPI(lr=0.1, kp=0.0, ki=1.0, ema_nu=0.7)), plain, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)  # K_P = 0, K_I = 1 is gradient ascent
     for a in _trajectory(NuPI(lr=0.1, kp=0.0, ki=0.0)):
         assert torch.count_nonzero(a) == 0  # no gain: the multipliers never move
@@ -206,7 +206,7 @@ def test_nupi_reductions() -> None:
         lam = lam + 0.1 * (e if prev is None else 2 * e - prev)
         prev = e
         expected.append(lam)
-    for a, b in zip(_trajectory(NuPI(lr=0.1, kp=1.0, ki=1.0)), expected):
+    for a, b in zip(_trajectory(NuPI(lr=0.1, kp=1.0, ki=1.0)), expected, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-14)  # same ops, different grouping
 
 
@@ -350,7 +350,7 @@ def test_checkpoint_round_trip_is_bit_exact() -> None:
     assert ref_duals.penalties == duals2.penalties
     assert ref_duals.stats() == duals2.stats()
     assert ref_duals.penalties["mass"] != 1.0  # the updater state was exercised
-    for a, b in zip(ref_model.parameters(), model2.parameters()):
+    for a, b in zip(ref_model.parameters(), model2.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
