@@ -21,6 +21,7 @@ for LBFGS (its unit step is accepted ~97% of the time).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 
 import torch
@@ -34,7 +35,7 @@ __all__ = ["INITIAL_STEPS", "QuasiNewtonBase"]
 INITIAL_STEPS = ("unit", "interpolate")
 
 
-class QuasiNewtonBase(ClosureOptimizer):
+class QuasiNewtonBase(ClosureOptimizer, ABC):
     """Shared machinery of the quasi-Newton methods (see the module docstring).
 
     Subclasses provide ``_direction(g) -> (d, alpha0)`` (search direction and first
@@ -81,14 +82,17 @@ class QuasiNewtonBase(ClosureOptimizer):
         self._st["fail_count"] = 0
 
     # ---- subclass interface -----------------------------------------------------------
+    @abstractmethod
     def _direction(self, g: Tensor) -> tuple[Tensor, float]:
-        raise NotImplementedError
+        """Search direction and first trial step length at gradient ``g``."""
 
+    @abstractmethod
     def _update(self, s: Tensor, y: Tensor, g: Tensor, alpha: float) -> None:
-        raise NotImplementedError
+        """Fold the accepted step ``s`` and gradient change ``y`` into the curvature model."""
 
+    @abstractmethod
     def _reset_curvature(self) -> bool:
-        raise NotImplementedError
+        """Drop the curvature model; False if there was none to drop (a second failure then stops)."""
 
     def _steepest_descent(self, g: Tensor) -> tuple[Tensor, float]:
         """``-g`` with the first trial step ``min(1, 1/|g|_2) * lr`` (no curvature yet)."""

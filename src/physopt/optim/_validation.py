@@ -11,6 +11,7 @@ into its param-group defaults.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -154,7 +155,7 @@ def constructor_defaults(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
-class CheckedOptimizer(Optimizer):
+class CheckedOptimizer(Optimizer, ABC):
     """Base of the first-order optimizers: validated param groups, a checked step loop.
 
     ``add_param_group`` checks the parameters (real floating tensors), ``lr >= 0`` and
@@ -179,9 +180,9 @@ class CheckedOptimizer(Optimizer):
     def _check_group(self, group: dict[str, Any], where: str) -> None:
         """Subclass-specific checks (default: none)."""
 
+    @abstractmethod
     def _group_step(self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]) -> None:
         """Update the parameters ``params`` (all with gradients ``grads``) of ``group``."""
-        raise NotImplementedError
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]

@@ -85,9 +85,9 @@ class Runtime:
 
     def sampling_generator(self, seed: int) -> torch.Generator:
         """A generator on :attr:`device` for drawing points, seeded by ``seed`` and this rank."""
-        if self.rank:
+        if self.rank:  # kept below 2**62 like the seeds build() draws
             seed = int(
-                np.random.SeedSequence([seed, self.rank]).generate_state(2, dtype=np.uint32).view(np.uint64)[0] >> 2
+                np.random.SeedSequence([seed, self.rank]).generate_state(1, dtype=np.uint64)[0] >> 2
             )
         return torch.Generator(device=self.device).manual_seed(seed)
 

@@ -90,10 +90,11 @@ class Callback(Protocol):
 
 
 class DivergedError(RuntimeError):
-    def __init__(self, step: int, what: str, checked: int | None = None) -> None:
-        late = "" if checked is None or checked == step + 1 else f" (found at the check after step {checked})"
-        super().__init__(f"non-finite values at step {step} in {what}{late}")
-        self.step, self.what = step, what
+    """Non-finite values; ``step`` is the first step known to be bad (the message says how exactly)."""
+
+    def __init__(self, message: str, step: int) -> None:
+        super().__init__(message)
+        self.step = step
 
 
 class _NonFiniteWatch:
@@ -132,7 +133,9 @@ class _NonFiniteWatch:
         if first >= 0:
             assert self._flags is not None
             bad = [n for n, f in zip(self._names, self._flags.tolist(), strict=True) if f and n != "loss"] or ["loss"]
-            raise DivergedError(first, "loss term(s) " + ", ".join(repr(b) for b in bad), step)
+            late = "" if step == first + 1 else f" (found at the check after step {step})"
+            terms = ", ".join(repr(b) for b in bad)
+            raise DivergedError(f"non-finite values at step {first} in loss term(s) {terms}{late}", first)
 
     def check(self, step: int, model: torch.nn.Module) -> None:
         """Raise :class:`DivergedError` if any step up to ``step`` was non-finite."""
@@ -140,8 +143,10 @@ class _NonFiniteWatch:
             return
         self._raise_if_bad(step)
         for name, p in model.named_parameters():
-            if not torch.isfinite(p).all():
-                raise DivergedError(step - 1, f"parameter {name!r}", step)
+            if not torch.isfinite(p).all():  # finite at the previous passing check, so bad since then
+                since = max(self.ok_at, 0)
+                raise DivergedError(f"non-finite values in parameter {name!r} between steps {since} and {step} "
+                                    "(the loss terms were finite)", since)
         self.ok_at = step
 
     def finite(self, step: int, model: torch.nn.Module) -> bool:
