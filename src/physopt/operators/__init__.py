@@ -1,0 +1,21 @@
+"""PDE families for operator learning: datasets of instances from our own solvers, or users' arrays.
+
+``OperatorData`` is the typed value (``inputs (N, C_in, *grid)``, ``outputs (N, C_out, *grid)``);
+:data:`FAMILIES` maps family names to generators (see ``_registry.py`` for the contract);
+:func:`load_family` draws and caches; :func:`load_npz` reads a user's file. Leaf package (NumPy/SciPy).
+"""
+
+from ._data import OperatorData, axis_coordinates, load_npz
+from ._registry import FAMILIES, family_options, family_spec, load_family
+from ._spec import FamilySpec
+
+__all__ = [
+    "FAMILIES",
+    "FamilySpec",
+    "OperatorData",
+    "axis_coordinates",
+    "family_options",
+    "family_spec",
+    "load_family",
+    "load_npz",
+]

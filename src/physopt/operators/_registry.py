@@ -1,0 +1,87 @@
+"""Name → PDE family registry, and the data cache every family shares.
+
+A family generates ``n`` instances of one parametrised PDE with our own solver (the contract is in
+``_spec.py``). To add a family, write its module (solver + options dataclass + ``generate``) and add one
+:class:`FamilySpec` to :data:`FAMILIES`; nothing else changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ._data import OperatorData, load_npz
+from ._spec import FamilySpec
+
+__all__ = ["FAMILIES", "family_options", "family_spec", "load_family"]
+
+
+FAMILIES: dict[str, FamilySpec] = {
+}
+
+
+def family_spec(name: str) -> FamilySpec:
+    """The registered :class:`FamilySpec` of ``name`` (``ValueError`` naming the known families)."""
+    try:
+        return FAMILIES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown PDE family {name!r}; choose from {', '.join(sorted(FAMILIES))}") from None
+
+
+def family_options(name: str, values: dict[str, Any] | None = None) -> Any:
+    """The options dataclass of family ``name`` from a dict (``ValueError`` naming unknown keys)."""
+    cls = family_spec(name).config
+    values = dict(values or {})
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)} for family {name!r}; "
+                         f"valid: {', '.join(sorted(known))}")
+    return cls(**values)
+
+
+def _cache_key(name: str, options: Any, seed: int, resolution: int) -> str:
+    blob = json.dumps({"family": name, "options": dataclasses.asdict(options), "seed": seed, "resolution": resolution},
+                      sort_keys=True)
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
+    return f"{name}-r{resolution}-s{seed}-{digest}"
+
+
+def load_family(name: str, *, n: int, resolution: int, seed: int, options: Any = None,
+                cache: str | Path | None = None) -> OperatorData:
+    """The first ``n`` instances of family ``name`` at ``resolution``, from ``cache`` when there.
+
+    With a ``cache`` directory a draw is written as ``<name>-r<res>-s<seed>-<hash of options>-n<N>.npz``
+    and any cached file with at least ``n`` instances is reused (its first ``n``); a missing or
+    unreadable file is regenerated. Nothing is downloaded."""
+    spec = family_spec(name)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"the number of instances must be a positive int, got {n!r}")
+    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2 (points per axis), got {resolution!r}")
+    options = family_options(name) if options is None else options
+    if not isinstance(options, spec.config):
+        raise ValueError(f"options of family {name!r} must be a {spec.config.__name__}, got {type(options).__name__}")
+    key = _cache_key(name, options, seed, resolution)
+    directory = Path(cache) if cache is not None else None
+    if directory is not None and directory.is_dir():
+        pattern = re.compile(re.escape(key) + r"-n(\d+)\.npz")
+        for path in sorted(directory.iterdir()):
+            m = pattern.fullmatch(path.name)
+            if m and int(m.group(1)) >= n:
+                try:
+                    data = load_npz(path, name=name)
+                except ValueError:
+                    continue  # unreadable (e.g. truncated by a killed run): regenerate below
+                return data.take(slice(0, n))
+    data = spec.generate(options, n=n, resolution=resolution, seed=seed)
+    if data.n != n or data.grid != (resolution,) * spec.dim:
+        raise RuntimeError(f"family {name!r} generated {data.n} instances on grid {data.grid}, "
+                           f"asked for {n} at {(resolution,) * spec.dim}")
+    if directory is not None:
+        data.save(directory / f"{key}-n{n}.npz")
+    return data
