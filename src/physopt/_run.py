@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
+from ._learn import LearnResult, OperatorSolution, is_learn_run, load_learn, resume_learn
 from .config import (
     Built,
     ConfigError,
@@ -256,12 +257,16 @@ def _problem_of(cfg: RunConfig, directory: Path, problem: Problem | None) -> Pro
 
 
 def resume(directory: str | Path, *, problem: Problem | None = None, device: str | None = None,
-           progress: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> RunResult:
-    """Continue a run from its checkpoint; the result equals an uninterrupted run's.
+           progress: TextIO | None = None, callbacks: Sequence[Callback] = ()) -> RunResult | LearnResult:
+    """Continue a run (``solve`` or ``learn``) from its checkpoint; the result equals an uninterrupted run's.
 
     ``problem`` is needed (and only allowed to name the run's problem) for a run started from an
     in-memory :class:`Problem`; ``device`` continues on another device than the run started on.
     """
+    if is_learn_run(directory):
+        if problem is not None:
+            raise ConfigError(f"{directory} is an operator run (physopt learn); it takes no problem")
+        return resume_learn(directory, device=device, progress=progress, callbacks=callbacks)
     d, cfg, ckpt = _read_run(directory, device)
     b = build(cfg, _problem_of(cfg, d, problem))
     return _run(cfg, b, d, state=ckpt["trainer"], progress=progress, callbacks=callbacks)
@@ -282,11 +287,19 @@ class Solution:
         return _predict(self.model, x, self._runtime)
 
 
-def load(directory: str | Path, *, problem: Problem | None = None, device: str | None = None) -> Solution:
+def load(directory: str | Path, *, problem: Problem | None = None,
+         device: str | None = None) -> Solution | OperatorSolution:
     """Load a finished (or checkpointed) run: ``load(dir).predict(points)``, ``load(dir).report``.
+
+    An operator run (``physopt learn``) gives an :class:`OperatorSolution`, whose ``predict`` maps
+    ``(n, C_in, *grid)`` to ``(n, C_out, *grid)``.
 
     ``problem`` as for :func:`resume` (runs started from an in-memory :class:`Problem`).
     """
+    if is_learn_run(directory):
+        if problem is not None:
+            raise ConfigError(f"{directory} is an operator run (physopt learn); it takes no problem")
+        return load_learn(directory, device=device)
     d, cfg, ckpt = _read_run(directory, device)
     b = build(cfg, _problem_of(cfg, d, problem))
     b.model.load_state_dict(ckpt["trainer"]["model"])

@@ -1,4 +1,4 @@
-"""Command line: ``physopt solve | resume | bench | list``. A thin translator to :mod:`physopt._run`.
+"""Command line: ``physopt solve | learn | resume | bench | list``. A thin translator to :mod:`physopt._run`.
 
 Exit status: 0 success, 2 bad input (one line on stderr), 3 diverged run (NaN/Inf), 130 interrupted.
 """
@@ -43,6 +43,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print report.json to stdout (nothing else)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    n = sub.add_parser("learn", help="train a neural operator on a PDE family or data file; write a run directory")
+    n.add_argument("source", help="family (physopt list families), data.npz (inputs, outputs) or path/to/file.py:make")
+    n.add_argument("--model", help="operator model kind (physopt list models)")
+    n.add_argument("--epochs", type=int, help="passes over the training set")
+    n.add_argument("--batch-size", type=int, help="samples per step")
+    n.add_argument("--optimizer", help="optimizer name (physopt list optimizers)")
+    n.add_argument("--loss", choices=["l2", "h1"], help="per-sample relative error trained on (default l2)")
+    n.add_argument("--test", help="a separate test file (.npz or file.py:make), any resolution")
+    n.add_argument("--time-budget", type=float, help="stop after this many seconds of training")
+    n.add_argument("--seed", type=int, help="random seed (data draw, weights, batches)")
+    n.add_argument("--dtype", choices=["float32", "float64"])
+    n.add_argument("--device", help="where tensors live: cpu (default), cuda, cuda:N or mps")
+    n.add_argument("--out", help="run directory (default runs/<source>-<model>-<time>)")
+    n.add_argument("--config", help="TOML file with run settings")
+    n.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    n.add_argument("--json", action="store_true", help="print report.json to stdout (nothing else)")
+    n.add_argument("--quiet", action="store_true", help="no progress bar")
+
     r = sub.add_parser("resume", help="continue an interrupted run from its checkpoint")
     r.add_argument("dir")
     r.add_argument("--device", help="continue on another device than the run started on")
@@ -67,9 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--note", default="", help="a sentence printed under the leaderboard's header")
     b.add_argument("--quiet", action="store_true", help="no progress display")
 
-    ls = sub.add_parser("list", help="list problems, optimizers, constraint modes, methods or model kinds")
+    ls = sub.add_parser("list", help="list problems, families, optimizers, constraint modes, methods or model kinds")
     ls.add_argument("what", nargs="?", default="problems",
-                    choices=["problems", "optimizers", "constraints", "methods", "models"])
+                    choices=["problems", "families", "optimizers", "constraints", "methods", "models"])
     return p
 
 
@@ -88,11 +106,28 @@ def _list(what: str) -> None:
             entry = optim.spec(name)
             lr = ", ".join(f"{k} {v:g}" for k, v in entry.recommended.items())
             print(f"{name:{width}s}  {entry.summary} [{lr}]")
-    else:  # the registries: constraint modes, methods, model kinds
-        from ..config import CONSTRAINTS, METHODS
-        from ..models import MODELS
+    elif what == "families":
+        from ..operators import FAMILIES
 
-        table = {"constraints": CONSTRAINTS, "methods": METHODS, "models": MODELS}[what]
+        width = max(map(len, FAMILIES), default=0)
+        for name, fam in FAMILIES.items():
+            print(f"{name:{width}s}  {fam.dim}-D, default {fam.resolution} points per axis: {fam.summary}")
+    elif what == "models":
+        from ..models import MODELS, OPERATORS
+
+        width = max(map(len, [*MODELS, *OPERATORS]))
+        print("# physopt solve: [model] kind = ...")
+        for name, entry in MODELS.items():
+            print(f"{name:{width}s}  {entry.summary}")
+        print("# physopt learn --model ...")
+        for name, op in OPERATORS.items():
+            grids = "any grid" if op.any_grid else "training grid"
+            where = ", query points" if op.queries else ""
+            print(f"{name:{width}s}  {'/'.join(f'{d}-D' for d in op.dims)}, {grids}{where}: {op.summary}")
+    else:  # the registries: constraint modes, methods
+        from ..config import CONSTRAINTS, METHODS
+
+        table = {"constraints": CONSTRAINTS, "methods": METHODS}[what]
         width = max(map(len, table))
         for name, entry in table.items():
             print(f"{name:{width}s}  {entry.summary}")
@@ -104,7 +139,9 @@ def _finish(result, as_json: bool) -> int:
         print(report.to_json())
     else:
         err = "n/a" if report.rel_l2 is None else f"{report.rel_l2:.3e}"
-        print(f"{report.status}: rel_l2 {err} after {report.steps} steps in {report.wall_time_s:.1f} s -> {result.out}")
+        zero = "".join(f", {k} {t.mean:.3e}" for k, t in getattr(report, "tests", {}).items() if t.zero_shot)
+        print(f"{report.status}: rel_l2 {err}{zero} after {report.steps} steps in {report.wall_time_s:.1f} s "
+              f"-> {result.out}")
     from ..training import RunStatus
 
     if report.status == RunStatus.DIVERGED:
@@ -132,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "resume":
             return _finish(resume(args.dir, device=args.device, progress=progress), args.json)
+        if args.command == "learn":
+            return _learn(args, progress)
         out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
         result = solve(
             args.problem, optimizer=args.optimizer, constraints=args.constraints, method=args.method,
@@ -165,6 +204,19 @@ def _bench(args: argparse.Namespace, progress, command: str) -> int:
         print(f"physopt: bench interrupted; rerun the same command to resume ({res.out})", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_DIVERGED if res.failed else 0
+
+
+def _learn(args: argparse.Namespace, progress) -> int:
+    from .._learn import learn
+
+    kind = args.model or "default"
+    out = args.out or f"runs/{_slug(args.source)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    result = learn(
+        args.source, model=args.model, epochs=args.epochs, optimizer=args.optimizer, batch_size=args.batch_size,
+        loss=args.loss, test=args.test, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype,
+        device=args.device, out=out, config=args.config, overrides=args.set, progress=progress,
+    )
+    return _finish(result, args.json)
 
 
 def _slug(spec: str) -> str:

@@ -2,6 +2,8 @@
 registries, and :func:`build`."""
 
 from ._build import DTYPES, Built, build, make_optimizer, make_phases, make_runtime
+from ._learn import LEARN_DEFAULTS, DataConfig, LearnConfig, LearnOptimConfig, learn_from_dict, resolve_learn
+from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
@@ -23,11 +25,13 @@ from ._schema import (
     merge,
     to_dict,
 )
+from ._sources import Splits, grid_label, is_data_source, load_splits
 
 __all__ = [
     "CONSTRAINTS",
     "CONSTRAINT_MODES",
     "DTYPES",
+    "LEARN_DEFAULTS",
     "METHODS",
     "PROBLEM_DEFAULTS",
     "TRANSFORMS",
@@ -35,29 +39,42 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "ConstraintMode",
+    "DataConfig",
     "DualsConfig",
+    "LearnBuilt",
+    "LearnConfig",
+    "LearnOptimConfig",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",
     "RunConfig",
     "SamplerConfig",
     "SdgdConfig",
+    "Splits",
     "TransformSpec",
     "WosConfig",
     "apply_overrides",
     "build",
+    "build_learn",
     "constraint_mode",
     "dumps_toml",
     "from_dict",
+    "grid_label",
+    "is_data_source",
     "is_problem_file",
+    "learn_from_dict",
+    "load_splits",
     "load_problem",
     "make_optimizer",
     "make_phases",
     "make_runtime",
     "merge",
     "method_spec",
+    "operator_model",
+    "pairs_of",
     "read_toml",
     "recommended_optim",
     "resolve",
+    "resolve_learn",
     "to_dict",
 ]

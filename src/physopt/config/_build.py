@@ -39,7 +39,7 @@ def make_phases(cfg: RunConfig) -> list[Phase]:
     for n in names:
         if n not in known:
             raise ConfigError(f"unknown optimizer {n!r}; choose from {', '.join(sorted(known))}")
-    if o.schedule not in ("constant", "exp"):
+    if o.schedule not in ("constant", "exp"):  # cosine/step need a phase length: operator runs (config/_learn.py)
         raise ConfigError(f"optim.schedule must be 'constant' or 'exp', got {o.schedule!r}")
     for key, v in (("optim.lr", o.lr), ("optim.then_lr", o.then_lr), ("optim.decay", o.decay)):
         if not (v > 0 and v < float("inf")):

@@ -11,7 +11,7 @@ from typing import Any
 from ..problems import Problem, available, get
 from ._schema import ConfigError
 
-__all__ = ["is_problem_file", "load_problem"]
+__all__ = ["import_factory", "is_problem_file", "load_problem"]
 
 
 def is_problem_file(spec: str) -> bool:
@@ -19,27 +19,34 @@ def is_problem_file(spec: str) -> bool:
     return ":" in spec and spec.split(":", 1)[0].endswith(".py")
 
 
+def import_factory(spec: str, *, what: str) -> tuple[Any, str]:
+    """The callable ``factory`` of ``path/to/file.py:factory`` and its name (``what`` names the file
+    in messages: "problem", "data"); every failure of a user's file is one :class:`ConfigError` line."""
+    path_text, factory_name = spec.rsplit(":", 1)
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{what} file not found: {path}")
+    module_name = f"physopt_user_{what}_{abs(hash(str(path.resolve())))}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ConfigError(f"cannot import {what} file {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as err:  # a user's file: report any failure as one clear line
+        raise ConfigError(f"importing {path} failed: {type(err).__name__}: {err}") from err
+    factory = getattr(module, factory_name, None)
+    if not callable(factory):
+        raise ConfigError(f"{path} has no callable {factory_name!r}")
+    return factory, factory_name
+
+
 def load_problem(spec: str, options: Mapping[str, Any] | None = None) -> Problem:
     """A zoo name (``burgers``) or ``path/to/file.py:factory`` with ``factory(**options) -> Problem``."""
     options = dict(options or {})
     if is_problem_file(spec):
-        path_text, factory_name = spec.rsplit(":", 1)
-        path = Path(path_text).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"problem file not found: {path}")
-        module_name = f"physopt_user_problem_{abs(hash(str(path.resolve())))}"
-        module_spec = importlib.util.spec_from_file_location(module_name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise ConfigError(f"cannot import problem file {path}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as err:  # a user's file: report any failure as one clear line
-            raise ConfigError(f"importing {path} failed: {type(err).__name__}: {err}") from err
-        factory = getattr(module, factory_name, None)
-        if not callable(factory):
-            raise ConfigError(f"{path} has no callable {factory_name!r}")
+        factory, factory_name = import_factory(spec, what="problem")
         try:
             problem = factory(**options)
         except TypeError as err:

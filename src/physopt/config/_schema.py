@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from ..models import MLPConfig, model_spec
+from ..models import MLPConfig, model_spec, operator_spec
 from ._defaults import PROBLEM_DEFAULTS
 
 __all__ = [
@@ -43,6 +43,14 @@ class ConfigError(ValueError):
 # (:data:`physopt.models.MODELS`), whose options dataclass reads the other keys.
 ModelOptions = Annotated[Any, "model options: the dataclass of physopt.models.MODELS[kind]"]
 ModelConfig = MLPConfig  # the options of the default kind, under its earlier name
+# ``[model]`` of a ``learn`` run: the same, over the neural-operator kinds (physopt.models.OPERATORS).
+OperatorOptions = Annotated[Any, "operator model options: the dataclass of physopt.models.OPERATORS[kind]"]
+# Tagged-table markers → (the registry lookup of a kind's spec, the kind when ``kind`` is absent).
+DEFAULT_OPERATOR = "local"
+_TAGS: dict[Any, tuple[Any, str]] = {
+    ModelOptions: (model_spec, "mlp"),
+    OperatorOptions: (operator_spec, DEFAULT_OPERATOR),
+}
 
 
 @dataclass(frozen=True)
@@ -208,19 +216,20 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
 
-def _tagged(value: Any, key: str) -> type:
-    """The options dataclass of the ``[model]`` table ``value`` (by its ``kind``)."""
+def _tagged(value: Any, key: str, marker: Any = ModelOptions) -> type:
+    """The options dataclass of the tagged table ``value`` (``[model]``, by its ``kind``)."""
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: expected a table, got {value!r}")
+    lookup, default = _TAGS[marker]
     try:
-        return model_spec(value.get("kind", "mlp")).config
+        return lookup(value.get("kind", default)).config
     except ValueError as err:
         raise ConfigError(f"{key}.kind: {err}") from None
 
 
 def _convert(value: Any, tp: Any, key: str) -> Any:
-    if tp == ModelOptions:
-        return _from_dict(_tagged(value, key), value, key + ".")
+    if tp in _TAGS:
+        return _from_dict(_tagged(value, key, tp), value, key + ".")
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
@@ -283,12 +292,12 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _field_type(path: list[str], data: dict[str, Any]) -> Any:
-    cls: Any = RunConfig
+def _field_type(path: list[str], data: dict[str, Any], root: type) -> Any:
+    cls: Any = root
     node: Any = data
     for i, part in enumerate(path):
-        if cls == ModelOptions:
-            cls = _tagged(node if isinstance(node, dict) else {}, ".".join(path[:i]))
+        if cls in _TAGS:
+            cls = _tagged(node if isinstance(node, dict) else {}, ".".join(path[:i]), cls)
         node = node.get(part, {}) if isinstance(node, dict) else {}
         if dataclasses.is_dataclass(cls):
             hints = typing.get_type_hints(cls, include_extras=True)
@@ -317,17 +326,21 @@ def _parse_value(text: str, tp: Any, key: str) -> Any:
     return _convert(value, tp, key)
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set key=value`` strings (dotted keys, values typed by the target field)."""
+def apply_overrides(data: dict[str, Any], overrides: list[str], *, root: type = RunConfig,
+                    aliases: dict[str, str] | None = None) -> dict[str, Any]:
+    """Apply ``--set key=value`` strings (dotted keys, values typed by the target field of ``root``).
+
+    ``aliases`` maps a leading key to the table it stands for (``problem`` → ``problem_options``)."""
+    aliases = {"problem": "problem_options"} if aliases is None else aliases
     out = dict(data)
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         key, text = item.split("=", 1)
         path = key.strip().split(".")
-        if path[0] == "problem" and len(path) > 1:
-            path = ["problem_options", *path[1:]]  # --set problem.dim=1000: a factory option
-        value = _parse_value(text.strip(), _field_type(path, out), key)
+        if path[0] in aliases and len(path) > 1:
+            path = [aliases[path[0]], *path[1:]]  # --set problem.dim=1000: a factory option
+        value = _parse_value(text.strip(), _field_type(path, out, root), key)
         node = out
         for part in path[:-1]:
             node[part] = dict(node.get(part, {}))

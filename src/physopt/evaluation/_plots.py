@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["plot_solution", "plot_training"]
+__all__ = ["plot_operator_samples", "plot_solution", "plot_training"]
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -118,4 +118,39 @@ def plot_training(history: Sequence[dict[str, Any]], path: Path) -> Path | None:
     ax_time.set_title("relative L2 error vs time")
     for ax in (ax_loss, ax_err, ax_time):
         ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_operator_samples(*, inputs: np.ndarray, truth: np.ndarray, prediction: np.ndarray, labels: Sequence[str],
+                          path: Path) -> Path | None:
+    """One row per test sample: input, truth, prediction and error (first channel of each; a 3-D
+    grid is cut through its middle along the first axis). ``labels`` title the rows."""
+    if len(inputs) == 0:
+        return None
+
+    def cut(a: np.ndarray) -> np.ndarray:
+        return a[a.shape[0] // 2] if a.ndim == 3 else a
+
+    rows = len(inputs)
+    fig = Figure(figsize=(16, 3.4 * rows))
+    axes = np.asarray(fig.subplots(rows, 4, squeeze=False, gridspec_kw={"wspace": 0.3, "hspace": 0.4}))
+    for r in range(rows):
+        a, y, p = cut(inputs[r, 0]), cut(truth[r, 0]), cut(prediction[r, 0])
+        panels = [("input", a), ("truth", y), ("prediction", p), ("error", p - y)]
+        for c, (title, values) in enumerate(panels):
+            ax = axes[r, c]
+            if values.ndim == 1:
+                x = np.linspace(0.0, 1.0, values.shape[0])
+                if title == "prediction":
+                    ax.plot(x, y, color="0.6", lw=3, label="truth")
+                ax.plot(x, values, color="C3" if title == "error" else "C0", label=title)
+                ax.grid(True, alpha=0.3)
+                if title == "prediction":
+                    ax.legend(fontsize=8)
+            else:
+                lim = (float(y.min()), float(y.max())) if title in ("truth", "prediction") else (None, None)
+                cmap = "RdBu_r" if title == "error" else "viridis"
+                im = ax.imshow(values.T, origin="lower", extent=(0, 1, 0, 1), vmin=lim[0], vmax=lim[1], cmap=cmap)
+                fig.colorbar(im, ax=ax)
+            ax.set_title(f"{labels[r]}: {title}", fontsize=9)
     return _save(fig, path)

@@ -4,6 +4,7 @@ from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
+from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
@@ -20,6 +21,7 @@ __all__ = [
     "ExpertInterfaces",
     "HardConstraint",
     "MixtureOfExperts",
+    "Normalized",
     "PeriodicEmbedding",
     "expert_coefficients",
     "grid_points",

@@ -6,11 +6,14 @@ adds one entry here.
 
 from __future__ import annotations
 
+from ._local_operator import LocalConfig, build_local
 from ._operator_spec import OperatorSpec
 
 __all__ = ["OPERATORS", "operator_spec"]
 
 OPERATORS: dict[str, OperatorSpec] = {
+    "local": OperatorSpec(build_local, LocalConfig, summary="baseline: one MLP on the input channels and coordinates "
+                          "at each grid point (no mixing across the domain)", dims=(1, 2, 3), any_grid=True),
 }
 
 

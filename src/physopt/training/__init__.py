@@ -2,10 +2,12 @@
 
 from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
 from ._causal import Causal
-from ._fit import BUDGET_CLOCKS, Callback, FitResult, Phase, RunStatus, Trainer
+from ._dataset import DatasetBatches, Pairs
+from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
+from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
@@ -13,17 +15,22 @@ from ._wos import WosTargets
 
 __all__ = [
     "BUDGET_CLOCKS",
+    "OPERATOR_LOSSES",
+    "SCHEDULES",
     "ROLE_KINDS",
     "Batch",
     "BatchSource",
     "Callback",
     "Causal",
     "Checkpointer",
+    "DatasetBatches",
     "FitResult",
     "JsonlLogger",
     "LagrangianNet",
     "Loss",
     "Objective",
+    "OperatorLoss",
+    "Pairs",
     "Phase",
     "ProgressBar",
     "Role",
@@ -33,8 +40,11 @@ __all__ = [
     "Sampler",
     "Trainer",
     "WosTargets",
+    "grid_gradient",
     "lagrangian_net",
     "lagrangian_problem",
+    "relative_h1",
+    "relative_l2",
     "ritz_problem",
     "save_checkpoint",
     "sdgd_problem",

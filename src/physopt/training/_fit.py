@@ -9,6 +9,7 @@ every ``log_every`` steps (and before any checkpoint), naming the first bad step
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 import time
@@ -23,12 +24,14 @@ from .. import optim as optim_registry
 from ..optim import BlockedResiduals, ClosureOptimizer
 from ._protocols import Batch, BatchSource, Loss
 
-__all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
+__all__ = ["BUDGET_CLOCKS", "SCHEDULES", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
 
 # What ``time_budget`` counts: wall-clock seconds, or CPU seconds of this process (all threads).
 # The CPU clock keeps budgets fair when other jobs share the cores (a benchmark grid run with
 # ``--jobs`` beside other work); with one torch thread it is the run's own compute time.
 BUDGET_CLOCKS = ("wall", "cpu")
+# Learning-rate schedules of a Phase (pure functions of the step, see Phase).
+SCHEDULES = ("constant", "exp", "cosine", "step")
 
 
 
@@ -46,8 +49,11 @@ class RunStatus(StrEnum):
 class Phase:
     """One optimizer applied for ``steps`` steps (``None``: until the run ends).
 
-    ``schedule`` is a pure function of the step within the phase (``"constant"``, or ``"exp"``:
-    lr · ``decay`` ** (k / 1000)), so resuming needs no scheduler state. ``sizes`` limits
+    ``schedule`` is a pure function of the step ``k`` within the phase, so resuming needs no
+    scheduler state: ``"constant"``; ``"exp"``: lr · ``decay`` ** (k / 1000); ``"cosine"``:
+    lr · (1 + cos(π k / steps)) / 2 (torch's ``CosineAnnealingLR`` with ``T_max = steps``,
+    ``eta_min = 0``, stepped every step); ``"step"``: lr · ``decay`` ** ⌊k / ``period``⌋ (torch's
+    ``StepLR`` with ``step_size = period``, ``gamma = decay``). ``sizes`` limits
     conditions to the first ``n`` points of their batch during this phase (a cheap warm-up on a
     prefix of the training set: a Sobol prefix is itself evenly spread).
     """
@@ -59,13 +65,25 @@ class Phase:
     schedule: str = "constant"
     decay: float = 1.0
     sizes: Mapping[str, int] = field(default_factory=dict)
+    period: int = 0
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown lr schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+        if self.schedule == "cosine" and not self.steps:
+            raise ValueError("the cosine schedule needs a phase with a number of steps")
+        if self.schedule == "step" and (not isinstance(self.period, int) or self.period < 1):
+            raise ValueError(f"the step schedule needs a period >= 1 step, got {self.period!r}")
 
     def lr_at(self, k: int) -> float:
-        if self.schedule == "constant":
-            return self.lr
         if self.schedule == "exp":
             return self.lr * self.decay ** (k / 1000)
-        raise ValueError(f"unknown lr schedule {self.schedule!r}; use 'constant' or 'exp'")
+        if self.schedule == "cosine":
+            assert self.steps is not None
+            return self.lr * (1 + math.cos(math.pi * min(k, self.steps) / self.steps)) / 2
+        if self.schedule == "step":
+            return self.lr * self.decay ** (k // self.period)
+        return self.lr
 
 
 @dataclass(frozen=True)

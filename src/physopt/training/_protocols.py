@@ -14,11 +14,13 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 
 from ..problems import Points
+from ._dataset import Pairs
 
 __all__ = ["Batch", "BatchSource", "Loss"]
 
-# One training batch: the points of every trained condition, by condition name.
-Batch = Mapping[str, Points]
+# One training batch: the points of every trained condition by condition name (collocation runs),
+# or ``{"data": Pairs}`` (operator runs, ``_dataset.py``).
+Batch = Mapping[str, "Points | Pairs"]
 Model = Callable[[torch.Tensor], torch.Tensor]
 
 
