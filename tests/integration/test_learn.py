@@ -106,3 +106,14 @@ def test_predict_refuses_wrong_shapes(data):
         sol.predict(np.zeros((2, 3, 16)))
     with pytest.raises(ValueError, match="predicts on grids, not at query points"):
         sol.predict(np.zeros((2, 1, 16)), points=np.zeros((4, 1)))
+
+
+def test_a_diverging_run_exits_3_naming_the_step_and_keeps_the_first_checkpoint(data, capsys):
+    out = data / "div"
+    code = main(["learn", str(data / "train.npz"), "--optimizer", "sgd", "--set", "optim.lr=1e30", "--out", str(out),
+                 *ARGS])
+    err = capsys.readouterr().err
+    assert code == 3 and "non-finite values at step" in err and "'data'" in err
+    assert json.loads((out / "report.json").read_text())["status"] == "diverged"
+    state = torch.load(out / "checkpoint.pt", weights_only=False)["trainer"]
+    assert state["step"] == 0  # the step-0 checkpoint: never overwritten by a diverged state

@@ -72,3 +72,22 @@ def test_training_steps_create_tensors_on_the_runtime_device(problem, sets):
     with _Audit() as audit:
         trainer.run()
     assert not audit.missing, sorted(audit.missing)
+
+
+@pytest.mark.parametrize("kind", sorted(physopt.models.OPERATORS))
+def test_operator_training_creates_tensors_on_the_runtime_device(kind, tmp_path):
+    import numpy as np
+
+    from physopt._learn import _errors
+    from physopt.config import build_learn, resolve_learn
+
+    x = np.random.default_rng(0).normal(size=(12, 1, 16))
+    np.savez(tmp_path / "d.npz", inputs=x, outputs=np.cumsum(x, axis=-1) / 16)
+    cfg = resolve_learn(str(tmp_path / "d.npz"), overrides=[f"model.kind={kind}", "epochs=2", "batch_size=4"])
+    b = build_learn(cfg)
+    trainer = Trainer(model=b.model, objective=b.loss, sampler=b.batches, phases=b.phases,
+                      make_optimizer=make_optimizer, params={}, steps=b.steps, log_every=2, eval_every=3)
+    with _Audit() as audit:
+        trainer.run()
+        _errors(b.model, b.splits.val, b.runtime, 4)
+    assert not audit.missing, sorted(audit.missing)

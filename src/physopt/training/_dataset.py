@@ -66,7 +66,7 @@ class DatasetBatches:
         if epoch != self._epoch:
             mixed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
             gen = torch.Generator().manual_seed(mixed)
-            order = torch.randperm(self.data.n, generator=gen)[self.rank::self.world_size]
+            order = torch.randperm(self.data.n, generator=gen, device="cpu")[self.rank::self.world_size]  # moved below
             self._epoch, self._order = epoch, order.to(self.data.inputs.device)
         return self._order
 
