@@ -6,11 +6,17 @@ adds one entry here.
 
 from __future__ import annotations
 
+from ._fno import FNOConfig, build_fno
 from ._operator_spec import OperatorSpec
+from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
 
 OPERATORS: dict[str, OperatorSpec] = {
+    "fno": OperatorSpec(build_fno, FNOConfig, summary="Fourier neural operator (Li et al. 2021)", dims=(1, 2, 3),
+                        any_grid=True),
+    "tfno": OperatorSpec(build_tfno, TFNOConfig, dims=(1, 2, 3), any_grid=True,
+                         summary="FNO with Tucker/CP-factorised spectral weights (Kossaifi et al. 2023)"),
 }
 
 
