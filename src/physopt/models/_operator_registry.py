@@ -7,6 +7,7 @@ adds one entry here.
 from __future__ import annotations
 
 from ._fno import FNOConfig, build_fno
+from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._operator_spec import OperatorSpec
 from ._tfno import TFNOConfig, build_tfno
 
@@ -17,6 +18,8 @@ OPERATORS: dict[str, OperatorSpec] = {
                         any_grid=True),
     "tfno": OperatorSpec(build_tfno, TFNOConfig, dims=(1, 2, 3), any_grid=True,
                          summary="FNO with Tucker/CP-factorised spectral weights (Kossaifi et al. 2023)"),
+    "mgtfno": OperatorSpec(build_mgtfno, MGTFNOConfig, dims=(1, 2, 3), any_grid=True,
+                           summary="TFNO on multigrid patches with coarsened context (Kossaifi et al. 2023)"),
 }
 
 
