@@ -24,15 +24,15 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._fno import FNO, normalise_modes
+from ._fno import FNO, fno_arguments
 from ._operator_spec import OperatorShape, grid_points
-from ._tfno import spectral_factorisation
+from ._tfno import TFNOConfig, spectral_factorisation
 
 __all__ = ["MGTFNO", "MGTFNOConfig", "build_mgtfno", "multigrid_patches", "stitch_patches"]
 
 
 @dataclass(frozen=True)
-class MGTFNOConfig:
+class MGTFNOConfig(TFNOConfig):
     """``[model] kind = "mgtfno"``: :class:`~physopt.models.TFNOConfig`'s options plus the decomposition.
 
     Attributes:
@@ -43,13 +43,6 @@ class MGTFNOConfig:
 
     kind: str = "mgtfno"
     modes: int | Sequence[int] = 8
-    width: int = 32
-    layers: int = 4
-    projection: int = 128
-    padding: float = 0.0
-    fast: bool = True
-    factorization: str = "tucker"
-    rank: float | int = 0.1
     patches: int | Sequence[int] = 2
     levels: int = 2
     overlap: float = 0.125
@@ -145,11 +138,8 @@ def build_mgtfno(options: MGTFNOConfig, *, shape: OperatorShape, generator: torc
         raise ValueError(f"model.overlap must be a fraction in [0, 0.5] of the patch size, got {options.overlap!r}")
     if any(n % p for n, p in zip(shape.grid, patches, strict=True)):
         raise ValueError(f"model.patches {patches} must divide the training grid {shape.grid}")
-    channels = (shape.in_channels + shape.dim) * (options.levels + 1)
-    inner = FNO(in_channels=channels, out_channels=shape.out_channels,
-                modes=normalise_modes(options.modes, shape.dim), width=options.width, layers=options.layers,
-                projection=options.projection, padding=options.padding, periodic=shape.periodic,
-                generator=generator, dtype=dtype, fast=options.fast, positional=False,
+    arguments = fno_arguments(options, shape) | {"in_channels": (shape.in_channels + shape.dim) * (options.levels + 1)}
+    inner = FNO(**arguments, generator=generator, dtype=dtype, positional=False,
                 spectral_weight=spectral_factorisation(options.factorization, options.rank))
     return MGTFNO(in_channels=shape.in_channels, out_channels=shape.out_channels, patches=patches,
                   levels=options.levels, overlap=float(options.overlap), periodic=shape.periodic, inner=inner)

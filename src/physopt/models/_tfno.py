@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._fno import FNO, normalise_modes
+from ._fno import FNO, FNOConfig, fno_arguments
 from ._operator_spec import OperatorShape
 from ._spectral import mode_shape
 
@@ -39,7 +39,7 @@ _FACTORISATIONS = ("tucker", "cp")
 
 
 @dataclass(frozen=True)
-class TFNOConfig:
+class TFNOConfig(FNOConfig):
     """``[model] kind = "tfno"``: :class:`~physopt.models.FNOConfig`'s options plus the factorisation.
 
     Attributes:
@@ -48,12 +48,6 @@ class TFNOConfig:
     """
 
     kind: str = "tfno"
-    modes: int | Sequence[int] = 12
-    width: int = 32
-    layers: int = 4
-    projection: int = 128
-    padding: float = 0.0
-    fast: bool = True
     factorization: str = "tucker"
     rank: float | int = 0.1
 
@@ -149,8 +143,5 @@ def spectral_factorisation(factorization: str, rank: float | int):
 
 def build_tfno(options: TFNOConfig, *, shape: OperatorShape, generator: torch.Generator, dtype: torch.dtype) -> FNO:
     """An :class:`~physopt.models.FNO` whose spectral weights are factorised as ``options`` says."""
-    return FNO(in_channels=shape.in_channels, out_channels=shape.out_channels,
-               modes=normalise_modes(options.modes, shape.dim), width=options.width, layers=options.layers,
-               projection=options.projection, padding=options.padding, periodic=shape.periodic,
-               generator=generator, dtype=dtype, fast=options.fast,
+    return FNO(**fno_arguments(options, shape), generator=generator, dtype=dtype,
                spectral_weight=spectral_factorisation(options.factorization, options.rank))
