@@ -6,14 +6,23 @@ adds one entry here.
 
 from __future__ import annotations
 
+from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
+from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._operator_spec import OperatorSpec
+from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
 
 OPERATORS: dict[str, OperatorSpec] = {
     "local": OperatorSpec(build_local, LocalConfig, summary="baseline: one MLP on the input channels and coordinates "
                           "at each grid point (no mixing across the domain)", dims=(1, 2, 3), any_grid=True),
+    "fno": OperatorSpec(build_fno, FNOConfig, summary="Fourier neural operator (Li et al. 2021)", dims=(1, 2, 3),
+                        any_grid=True),
+    "tfno": OperatorSpec(build_tfno, TFNOConfig, dims=(1, 2, 3), any_grid=True,
+                         summary="FNO with Tucker/CP-factorised spectral weights (Kossaifi et al. 2023)"),
+    "mgtfno": OperatorSpec(build_mgtfno, MGTFNOConfig, dims=(1, 2, 3), any_grid=True,
+                           summary="TFNO on multigrid patches with coarsened context (Kossaifi et al. 2023)"),
 }
 
 
