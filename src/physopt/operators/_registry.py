@@ -14,13 +14,37 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._burgers import BurgersOptions, generate_burgers
+from ._darcy import DarcyOptions, generate_darcy
 from ._data import OperatorData, load_npz
+from ._navier_stokes import NavierStokesOptions, generate_navier_stokes
+from ._poisson import (
+    Poisson2dOptions,
+    PoissonOptions,
+    generate_antiderivative,
+    generate_poisson_1d,
+    generate_poisson_2d,
+)
 from ._spec import FamilySpec
 
 __all__ = ["FAMILIES", "family_options", "family_spec", "load_family"]
 
 
 FAMILIES: dict[str, FamilySpec] = {
+    "darcy": FamilySpec(generate_darcy, DarcyOptions, "-div(a grad u) = 1, u = 0 on the boundary: a -> u",
+                        dim=2, resolution=32, periodic=False),
+    "burgers-1d": FamilySpec(generate_burgers, BurgersOptions,
+                             "u_t + u u_x = nu u_xx, periodic: u(., 0) -> u(., 1)", dim=1, resolution=256,
+                             periodic=True),
+    "antiderivative": FamilySpec(generate_antiderivative, PoissonOptions, "u' = f, u(0) = 0: f -> u", dim=1,
+                                 resolution=128, periodic=False),
+    "poisson-1d": FamilySpec(generate_poisson_1d, PoissonOptions, "-u'' = f, u(0) = u(1) = 0: f -> u", dim=1,
+                             resolution=128, periodic=False),
+    "poisson-2d": FamilySpec(generate_poisson_2d, Poisson2dOptions,
+                             "-Laplace u = f, u = 0 on the boundary: f -> u", dim=2, resolution=32, periodic=False),
+    "navier-stokes-2d": FamilySpec(generate_navier_stokes, NavierStokesOptions,
+                                   "vorticity, periodic, FNO forcing: t_in snapshots -> the next t_out", dim=2,
+                                   resolution=32, periodic=True),
 }
 
 
