@@ -6,8 +6,10 @@ Precedence (lowest first): field defaults < the problem's defaults (:data:`PROBL
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -231,6 +233,16 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if tp in _TAGS:
         return _from_dict(_tagged(value, key, tp), value, key + ".")
     origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):  # e.g. ``int | Sequence[int]``: the first form that fits
+        for option in typing.get_args(tp):
+            try:
+                return _convert(value, option, key)
+            except ConfigError:
+                continue
+        forms = " or ".join(getattr(t, "__name__", str(t)) for t in typing.get_args(tp))
+        raise ConfigError(f"{key}: expected {forms}, got {value!r}")
+    if origin is collections.abc.Sequence:
+        origin, tp = list, list[typing.get_args(tp)[0]]
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{key}: expected a table, got {value!r}")
