@@ -1,9 +1,12 @@
 """How to represent a solution: networks, exact-constraint wrappers and the model-kind registry."""
 
+from ._deeponet import DeepONet, DeepONetConfig
 from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
+from ._mtdeeponet import MTDeepONet, MTDeepONetConfig, multitask_data
+from ._multionet import MultiONet, MultiONetConfig
 from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
@@ -14,8 +17,14 @@ __all__ = [
     "MODELS",
     "OPERATORS",
     "BuiltModel",
+    "DeepONet",
+    "DeepONetConfig",
     "MLPConfig",
+    "MTDeepONet",
+    "MTDeepONetConfig",
     "ModelSpec",
+    "MultiONet",
+    "MultiONetConfig",
     "OperatorShape",
     "OperatorSpec",
     "ExpertInterfaces",
@@ -26,6 +35,7 @@ __all__ = [
     "expert_coefficients",
     "grid_points",
     "model_spec",
+    "multitask_data",
     "operator_spec",
     "periodic_features",
     "slab_edges",

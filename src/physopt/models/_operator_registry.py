@@ -6,9 +6,12 @@ adds one entry here.
 
 from __future__ import annotations
 
+from ._deeponet import DeepONetConfig, build_deeponet
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
 from ._mgtfno import MGTFNOConfig, build_mgtfno
+from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet
+from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
 from ._tfno import TFNOConfig, build_tfno
 
@@ -23,6 +26,14 @@ OPERATORS: dict[str, OperatorSpec] = {
                          summary="FNO with Tucker/CP-factorised spectral weights (Kossaifi et al. 2023)"),
     "mgtfno": OperatorSpec(build_mgtfno, MGTFNOConfig, dims=(1, 2, 3), any_grid=True,
                            summary="TFNO on multigrid patches with coarsened context (Kossaifi et al. 2023)"),
+    "deeponet": OperatorSpec(build_deeponet, DeepONetConfig, summary="branch (input at the sensors) x trunk (query "
+                             "point) basis expansion, Lu et al. 2021", dims=(1, 2, 3), any_grid=False, queries=True),
+    "mtdeeponet": OperatorSpec(build_mtdeeponet, MTDeepONetConfig, summary="one DeepONet for several tasks/geometries:"
+                               " mask and task channels into the branch, Kumar et al. 2025", dims=(1, 2, 3),
+                               any_grid=False, queries=True),
+    "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
+                              " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
+                              queries=True),
 }
 
 
