@@ -81,8 +81,14 @@ def test_operator_training_creates_tensors_on_the_runtime_device(kind, tmp_path)
     from physopt._learn import _errors
     from physopt.config import build_learn, resolve_learn
 
+    from physopt.models import multitask_data
+    from physopt.operators import OperatorData
+
     x = np.random.default_rng(0).normal(size=(12, 1, 16))
-    np.savez(tmp_path / "d.npz", inputs=x, outputs=np.cumsum(x, axis=-1) / 16)
+    data = OperatorData(x, np.cumsum(x, axis=-1) / 16)
+    if kind == "mtdeeponet":  # its inputs carry mask and task channels (models/_mtdeeponet.py)
+        data = multitask_data([data.take(slice(0, 6)), OperatorData(x[6:], -x[6:])])
+    data.save(tmp_path / "d.npz")
     cfg = resolve_learn(str(tmp_path / "d.npz"), overrides=[f"model.kind={kind}", "epochs=2", "batch_size=4"])
     b = build_learn(cfg)
     trainer = Trainer(model=b.model, objective=b.loss, sampler=b.batches, phases=b.phases,

@@ -102,6 +102,9 @@ def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, tra
         else:
             x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
             stats = [*Normalized.channel_stats(x), *Normalized.channel_stats(y)]
+        raw = spec.unscaled_inputs(cfg.model, shape) if spec.unscaled_inputs is not None else ()
+        for c in raw:  # categorical channels (masks, task indicators) pass through unscaled
+            stats[0][c], stats[1][c] = 0.0, 1.0
         in_mean, in_std, out_mean, out_std = (s.to(runtime.dtype) for s in stats)
         net = Normalized(net, in_mean=in_mean, in_std=in_std, out_mean=out_mean, out_std=out_std)
     return net.to(runtime.device)

@@ -99,6 +99,11 @@ def build_mtdeeponet(options: MTDeepONetConfig, *, shape: OperatorShape, generat
                       dtype=dtype)
 
 
+def mask_and_task_channels(options: MTDeepONetConfig, shape: OperatorShape) -> tuple[int, ...]:
+    """The input channels normalisation must leave alone: the mask and the ``tasks`` one-hot channels (last)."""
+    return tuple(range(shape.in_channels - 1 - options.tasks, shape.in_channels))
+
+
 def multitask_data(tasks: Sequence[OperatorData], *, masks: Sequence[np.ndarray | None] | None = None,
                    name: str | None = None) -> OperatorData:
     """One :class:`OperatorData` holding the samples of every task, in the MT-DeepONet layout.

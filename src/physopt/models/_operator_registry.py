@@ -10,7 +10,7 @@ from ._deeponet import DeepONetConfig, build_deeponet
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
 from ._mgtfno import MGTFNOConfig, build_mgtfno
-from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet
+from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
 from ._tfno import TFNOConfig, build_tfno
@@ -30,7 +30,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                              "point) basis expansion, Lu et al. 2021", dims=(1, 2, 3), any_grid=False, queries=True),
     "mtdeeponet": OperatorSpec(build_mtdeeponet, MTDeepONetConfig, summary="one DeepONet for several tasks/geometries:"
                                " mask and task channels into the branch, Kumar et al. 2025", dims=(1, 2, 3),
-                               any_grid=False, queries=True),
+                               any_grid=False, queries=True, unscaled_inputs=mask_and_task_channels),
     "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
                               " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
                               queries=True),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,6 +52,8 @@ class OperatorSpec:
         dims: the spatial dimensions the kind supports.
         any_grid: predictions at any grid resolution (else only at the training grid).
         queries: ``model(a, points)`` evaluates at arbitrary query points.
+        unscaled_inputs: ``(options, shape) -> channel indices`` that normalisation must leave as they
+            are (categorical channels: masks, one-hot task indicators); ``None``: none.
     """
 
     factory: Callable[..., nn.Module]
@@ -59,6 +62,7 @@ class OperatorSpec:
     dims: tuple[int, ...]
     any_grid: bool
     queries: bool = False
+    unscaled_inputs: Callable[[Any, OperatorShape], tuple[int, ...]] | None = None
 
 
 
