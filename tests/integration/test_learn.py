@@ -31,7 +31,7 @@ def data(tmp_path):
     return tmp_path
 
 
-ARGS = ["--epochs", "3", "--batch-size", "10", "--quiet", "--set", "threads=1", "--set", "model.width=16"]
+ARGS = ["--model", "local", "--epochs", "3", "--batch-size", "10", "--quiet", "--set", "threads=1", "--set", "model.width=16"]
 
 
 def test_learn_writes_a_run_directory_and_load_predicts_at_another_grid(data, capsys):
@@ -49,14 +49,14 @@ def test_learn_writes_a_run_directory_and_load_predicts_at_another_grid(data, ca
     sol = physopt.load(out)
     f, _ = _antiderivative(3, 32, seed=2)
     assert sol.predict(f).shape == (3, 1, 32)
-    run = physopt.learn(str(data / "train.npz"), epochs=3, batch_size=10, overrides=["threads=1", "model.width=16"])
+    run = physopt.learn(str(data / "train.npz"), model="local", epochs=3, batch_size=10, overrides=["threads=1", "model.width=16"])
     x = np.load(data / "train.npz")["inputs"][:4]
     assert np.allclose(sol.predict(x), run.model(torch.as_tensor(x, dtype=torch.float32)).detach().double().numpy(),
                        rtol=1e-6, atol=1e-7)  # same seed, same run: float32 round-off only
 
 
 def test_resume_equals_the_uninterrupted_run(data, stop_at):
-    common = dict(epochs=4, batch_size=10, overrides=["threads=1", "model.width=16", "checkpoint_every=5"])
+    common = dict(model="local", epochs=4, batch_size=10, overrides=["threads=1", "model.width=16", "checkpoint_every=5"])
     full = physopt.learn(str(data / "train.npz"), out=data / "full", **common)
     part = physopt.learn(str(data / "train.npz"), out=data / "part", callbacks=[stop_at(7)], **common)
     assert part.status == "interrupted" and part.report.steps == 7
@@ -73,7 +73,7 @@ def test_a_data_factory_file_is_a_source(tmp_path):
                    "def make(n=30):\n"
                    "    x = np.random.default_rng(0).normal(size=(n, 1, 8))\n"
                    "    return x, 2 * x\n")
-    run = physopt.learn(f"{src}:make", epochs=1, overrides=["threads=1", "family.n=20"])
+    run = physopt.learn(f"{src}:make", model="local", epochs=1, overrides=["threads=1", "family.n=20"])
     assert run.report.n_train == 16 and run.report.status == "completed"
 
 
@@ -88,7 +88,7 @@ def test_a_data_factory_file_is_a_source(tmp_path):
 )
 def test_bad_data_is_one_line_exit_2_and_leaves_no_run_directory(tmp_path, capsys, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
-    code = main(["learn", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "run"), "--model", "local", *ARGS])
+    code = main(["learn", str(tmp_path / "bad.npz"), "--out", str(tmp_path / "run"), *ARGS])
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
@@ -100,7 +100,7 @@ def test_split_that_does_not_fit_is_refused(data, capsys):
 
 
 def test_predict_refuses_wrong_shapes(data):
-    physopt.learn(str(data / "train.npz"), epochs=1, out=data / "r", overrides=["threads=1", "model.width=8"])
+    physopt.learn(str(data / "train.npz"), model="local", epochs=1, out=data / "r", overrides=["threads=1", "model.width=8"])
     sol = physopt.load(data / "r")
     with pytest.raises(ValueError, match=r"inputs must have shape \(n, 1, 1 grid axes\), got \(2, 3, 16\)"):
         sol.predict(np.zeros((2, 3, 16)))
@@ -117,3 +117,32 @@ def test_a_diverging_run_exits_3_naming_the_step_and_keeps_the_first_checkpoint(
     assert json.loads((out / "report.json").read_text())["status"] == "diverged"
     state = torch.load(out / "checkpoint.pt", weights_only=False)["trainer"]
     assert state["step"] == 0  # the step-0 checkpoint: never overwritten by a diverged state
+
+
+FAMILY = ["data.n_train=16", "data.n_val=4", "data.n_test=4", "data.resolution=32", "threads=1"]
+
+
+def test_a_family_run_tests_zero_shot_and_a_deeponet_predicts_at_query_points(tmp_path):
+    cache = f"data.cache={tmp_path / 'cache'}"
+    fno = physopt.learn("antiderivative", model="fno", epochs=1, out=tmp_path / "fno",
+                        overrides=[*FAMILY, cache, "data.test_resolutions=[64]", "model.modes=4", "model.width=8"])
+    tests = fno.report.tests
+    assert set(tests) == {"32", "64"} and tests["64"].zero_shot and not tests["32"].zero_shot
+    assert fno.report.solver_s is not None and fno.report.solver_s > 0
+    don = physopt.learn("antiderivative", model="deeponet", epochs=1, out=tmp_path / "don",
+                        overrides=[*FAMILY, cache, "model.width=16", "model.basis=8"])
+    sol = physopt.load(tmp_path / "don")
+    a = np.random.default_rng(0).normal(size=(2, 1, 32))
+    q = np.linspace(0, 1, 32)[:, None]
+    assert np.allclose(sol.predict(a, points=q), sol.predict(a)[:, :, :], rtol=1e-5, atol=1e-6)  # grid = query
+    with pytest.raises(ValueError, match="takes inputs on its training grid 32, got 64"):
+        sol.predict(np.zeros((1, 1, 64)))
+    assert don.report.rel_l2 is not None
+
+
+def test_a_model_that_cannot_predict_off_its_grid_is_refused_zero_shot_tests(tmp_path, capsys):
+    code = main(["learn", "antiderivative", "--model", "deeponet", "--quiet", "--out", str(tmp_path / "r"),
+                 *[a for s in FAMILY for a in ("--set", s)], "--set", f"data.cache={tmp_path / 'cache'}",
+                 "--set", "data.test_resolutions=[64]"])
+    err = capsys.readouterr().err
+    assert code == 2 and "predicts only on its training grid" in err and not (tmp_path / "r").exists()

@@ -48,7 +48,7 @@ ModelConfig = MLPConfig  # the options of the default kind, under its earlier na
 # ``[model]`` of a ``learn`` run: the same, over the neural-operator kinds (physopt.models.OPERATORS).
 OperatorOptions = Annotated[Any, "operator model options: the dataclass of physopt.models.OPERATORS[kind]"]
 # Tagged-table markers → (the registry lookup of a kind's spec, the kind when ``kind`` is absent).
-DEFAULT_OPERATOR = "local"
+DEFAULT_OPERATOR = "fno"
 _TAGS: dict[Any, tuple[Any, str]] = {
     ModelOptions: (model_spec, "mlp"),
     OperatorOptions: (operator_spec, DEFAULT_OPERATOR),
