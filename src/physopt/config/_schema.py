@@ -234,12 +234,14 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
         return _from_dict(_tagged(value, key, tp), value, key + ".")
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):  # e.g. ``int | Sequence[int]``: the first form that fits
-        for option in typing.get_args(tp):
+        options = typing.get_args(tp)
+        exact = [t for t in options if t is type(value)]  # ``float | int`` keeps 1 an int and 0.5 a float
+        for option in [*exact, *(t for t in options if t not in exact)]:
             try:
                 return _convert(value, option, key)
             except ConfigError:
                 continue
-        forms = " or ".join(getattr(t, "__name__", str(t)) for t in typing.get_args(tp))
+        forms = " or ".join(getattr(t, "__name__", str(t)) for t in options)
         raise ConfigError(f"{key}: expected {forms}, got {value!r}")
     if origin is collections.abc.Sequence:
         origin, tp = list, list[typing.get_args(tp)[0]]
