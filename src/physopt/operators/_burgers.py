@@ -79,7 +79,11 @@ def solve_burgers(u0: np.ndarray, *, nu: float, times: np.ndarray, dt: float) ->
         u = np.fft.irfft(v * keep, n=n)
         return -0.5j * k * np.fft.rfft(u * u)
 
-    v = integrating_factor_rk4(np.fft.rfft(u0) * keep, -nu * k**2, nonlinear, dt=dt, times=times)
+    def speed(v: np.ndarray) -> float:
+        return float(np.abs(np.fft.irfft(v, n=n)).max())
+
+    v = integrating_factor_rk4(np.fft.rfft(u0) * keep, -nu * k**2, nonlinear, dt=dt, times=times, speed=speed,
+                               k_max=float(np.abs(k[keep]).max()))
     u = np.fft.irfft(v, n=n)
     if not np.isfinite(u).all():
         raise ValueError(f"the Burgers solver diverged: dt={dt} is too large for these data (reduce dt)")

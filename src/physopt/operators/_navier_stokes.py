@@ -85,14 +85,23 @@ def solve_vorticity(w0: np.ndarray, *, nu: float, times: np.ndarray, dt: float,
     keep = dealias_mask(n, 2)
     source = 0.0 if forcing is None else np.fft.rfft2(forcing) * keep
 
+    def velocity(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (psi_y, psi_x) = (u, -v)
+        psi = v * inverse_laplace
+        return np.fft.irfft2(1j * ky * psi, s=(n, n)), np.fft.irfft2(1j * kx * psi, s=(n, n))
+
     def nonlinear(v: np.ndarray) -> np.ndarray:  # -(u . grad w) + f, products of dealiased fields
         v = v * keep
-        psi = v * inverse_laplace
-        u, w_y = np.fft.irfft2(1j * ky * psi, s=(n, n)), np.fft.irfft2(1j * ky * v, s=(n, n))
-        minus_v, w_x = np.fft.irfft2(1j * kx * psi, s=(n, n)), np.fft.irfft2(1j * kx * v, s=(n, n))
+        u, minus_v = velocity(v)
+        w_x, w_y = np.fft.irfft2(1j * kx * v, s=(n, n)), np.fft.irfft2(1j * ky * v, s=(n, n))
         return source - np.fft.rfft2(u * w_x - minus_v * w_y) * keep
 
-    v = integrating_factor_rk4(np.fft.rfft2(w0) * keep, -nu * k2, nonlinear, dt=dt, times=times)
+    def speed(v: np.ndarray) -> float:  # |u| + |v| bounds the advection along any wavevector direction
+        u, minus_v = velocity(v)
+        return float((np.abs(u) + np.abs(minus_v)).max())
+
+    k_max = float(np.abs(kx * keep).max())
+    v = integrating_factor_rk4(np.fft.rfft2(w0) * keep, -nu * k2, nonlinear, dt=dt, times=times, speed=speed,
+                               k_max=k_max)
     w = np.fft.irfft2(v, s=(n, n))
     if not np.isfinite(w).all():
         raise ValueError(f"the Navier–Stokes solver diverged: dt={dt} is too large for these data (reduce dt)")
