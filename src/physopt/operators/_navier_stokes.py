@@ -18,7 +18,7 @@ import numpy as np
 
 from ._checks import positive_int, positive_number
 from ._data import OperatorData, axis_coordinates
-from ._grf import GaussianField, checked_field, instance_generators
+from ._grf import GaussianField, checked_field
 from ._spectral import check_resolved, dealias_mask, evaluate_periodic, integrating_factor_rk4, wavenumbers
 
 __all__ = ["NavierStokesOptions", "fno_forcing", "generate_navier_stokes", "solve_vorticity"]
@@ -112,7 +112,7 @@ def solve_vorticity(w0: np.ndarray, *, nu: float, times: np.ndarray, dt: float,
 def generate_navier_stokes(options: NavierStokesOptions, *, n: int, resolution: int, seed: int) -> OperatorData:
     """``n`` instances: inputs ``(n, t_in, r, r)``, outputs ``(n, t_out, r, r)`` (snapshots as channels)."""
     field = options.field()
-    coefficients = np.stack([field.sample(g) for g in instance_generators(seed, n)])
+    coefficients = field.draw(seed, n)
     m = options.solver_points
     start = time.process_time()
     w = solve_vorticity(field.evaluate(coefficients, m), nu=options.nu, times=options.times(), dt=options.dt,
