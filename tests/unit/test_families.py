@@ -55,6 +55,14 @@ def test_instances_depend_on_seed_and_index_only(name):
     assert not np.allclose(few.inputs[0], few.inputs[1])
 
 
+def test_solving_in_chunks_changes_no_result(monkeypatch):
+    import physopt.operators._navier_stokes as ns
+
+    whole = _draw("navier-stokes-2d", n=3, seed=1)
+    monkeypatch.setattr(ns, "_CHUNK", 2)
+    np.testing.assert_array_equal(_draw("navier-stokes-2d", n=3, seed=1).outputs, whole.outputs)
+
+
 @pytest.mark.parametrize("name", sorted(CHEAP))
 def test_the_same_instance_on_two_grids_has_the_same_input(name):
     """Inputs are one function sampled twice: nested grids share points (``2n - 1`` nodes or ``2n`` periodic)."""

@@ -109,15 +109,23 @@ def solve_vorticity(w0: np.ndarray, *, nu: float, times: np.ndarray, dt: float,
     return w
 
 
+# Instances solved together: batched FFTs are faster, and each chunk's states stay small (every
+# instance's arithmetic is its own, so chunking never changes a result).
+_CHUNK = 32
+
+
 def generate_navier_stokes(options: NavierStokesOptions, *, n: int, resolution: int, seed: int) -> OperatorData:
     """``n`` instances: inputs ``(n, t_in, r, r)``, outputs ``(n, t_out, r, r)`` (snapshots as channels)."""
     field = options.field()
     coefficients = field.draw(seed, n)
     m = options.solver_points
+    snapshots = np.empty((n, options.t_in + options.t_out, resolution, resolution))
     start = time.process_time()
-    w = solve_vorticity(field.evaluate(coefficients, m), nu=options.nu, times=options.times(), dt=options.dt,
-                        forcing=fno_forcing(m))
-    snapshots = evaluate_periodic(np.moveaxis(w, 0, 1), resolution, 2)
+    for first in range(0, n, _CHUNK):
+        chunk = coefficients[first:first + _CHUNK]
+        w = solve_vorticity(field.evaluate(chunk, m), nu=options.nu, times=options.times(), dt=options.dt,
+                            forcing=fno_forcing(m))
+        snapshots[first:first + len(chunk)] = evaluate_periodic(np.moveaxis(w, 0, 1), resolution, 2)
     solve = (time.process_time() - start) / n
     return OperatorData(snapshots[:, :options.t_in], snapshots[:, options.t_in:], periodic=True,
                         name="navier-stokes-2d", solve_time_s=solve)

@@ -1,7 +1,7 @@
 """Pseudo-spectral time stepping on the periodic unit cube, shared by Burgers and Navier–Stokes.
 
 ``v_t = L v + N(v)`` in Fourier space with ``L`` diagonal (diffusion) is advanced by the
-integrating-factor RK4 scheme (Kassam & Trefethen 2005, eq. 2.6 with the linear part exact): the
+integrating-factor RK4 scheme (as reviewed by Kassam & Trefethen 2005, SIAM J. Sci. Comput.): the
 stiff diffusion is integrated exactly, the nonlinear term by classical RK4. Nonlinear products are
 dealiased by the 2/3 rule. Samples of a solution on another grid are exact evaluations of its
 trigonometric polynomial, so every output resolution sees the same solution.
