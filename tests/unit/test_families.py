@@ -162,3 +162,19 @@ def test_unresolved_or_unstable_solves_are_refused_not_returned():
         _draw("burgers-1d", n=2, seed=0, nu=1e-4)
     with pytest.raises(ValueError, match="dt=0.01 is too large: the advective number"):
         _draw("burgers-1d", n=2, seed=0, dt=0.01)  # smooth but wrong (5e-3 off at dt=0.05): refused
+
+
+def test_darcy_face_conductivities_average_the_way_flux_sees_a_layer():
+    """a varying along x only, s = 4 samples per cell: a face normal to x sees the layers in series
+    (harmonic mean of its cell's samples), a face normal to y sees them side by side (arithmetic mean of
+    the samples within half a cell of its node)."""
+    from physopt.operators._darcy import face_conductivities
+
+    m, s = 5, 4
+    layer = np.random.default_rng(0).uniform(1.0, 10.0, s * (m - 1))
+    east, north = face_conductivities(np.repeat(layer[:, None], s * (m - 1), axis=1), s)
+    assert east.shape == (m - 1, m - 2) and north.shape == (m - 2, m - 1)
+    cells = layer.reshape(m - 1, s)
+    np.testing.assert_allclose(east, np.repeat((s / (1 / cells).sum(axis=1))[:, None], m - 2, axis=1))
+    around = layer[s // 2: s // 2 + (m - 2) * s].reshape(m - 2, s).mean(axis=1)
+    np.testing.assert_allclose(north, np.repeat(around[:, None], m - 1, axis=1))
