@@ -5,14 +5,23 @@
 :func:`load_family` draws and caches; :func:`load_npz` reads a user's file. Leaf package (NumPy/SciPy).
 """
 
+from ._burgers import BurgersOptions
+from ._darcy import DarcyOptions
 from ._data import OperatorData, axis_coordinates, load_npz
+from ._navier_stokes import NavierStokesOptions
+from ._poisson import Poisson2dOptions, PoissonOptions
 from ._registry import FAMILIES, family_options, family_spec, load_family
 from ._spec import FamilySpec
 
 __all__ = [
+    "BurgersOptions",
+    "DarcyOptions",
     "FAMILIES",
     "FamilySpec",
+    "NavierStokesOptions",
     "OperatorData",
+    "Poisson2dOptions",
+    "PoissonOptions",
     "axis_coordinates",
     "family_options",
     "family_spec",

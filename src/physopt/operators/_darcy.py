@@ -21,7 +21,7 @@ import scipy.sparse.linalg as spla
 
 from ._checks import positive_int, positive_number
 from ._data import OperatorData
-from ._grf import GaussianField, checked_field, instance_generators
+from ._grf import GaussianField, checked_field
 
 __all__ = ["DarcyOptions", "face_conductivities", "generate_darcy", "node_faces", "solve_darcy"]
 
@@ -109,8 +109,7 @@ def generate_darcy(options: DarcyOptions, *, n: int, resolution: int, seed: int)
     inputs = np.empty((n, 1, q, q))
     outputs = np.empty((n, 1, q, q))
     start = time.process_time()
-    for i, generator in enumerate(instance_generators(seed, n)):
-        coefficients = field.sample(generator)
+    for i, coefficients in enumerate(field.draw(seed, n)):
         inputs[i, 0] = options.coefficient(field.evaluate(coefficients, q))
         faces = face_conductivities(options.coefficient(field.evaluate_at(coefficients, sub)), s)
         outputs[i, 0] = solve_darcy(*faces)[::r, ::r]

@@ -85,6 +85,10 @@ class GaussianField:
         scale = self._scales()
         return generator.standard_normal(scale.shape) * scale
 
+    def draw(self, seed: int, n: int) -> np.ndarray:
+        """The coefficients of instances ``0 .. n-1`` (``(n, *shape)``), instance ``i`` from ``(seed, i)``."""
+        return np.stack([self.sample(g) for g in instance_generators(seed, n)])
+
     def basis(self, x: np.ndarray) -> np.ndarray:
         """The ``(len(x), basis size)`` values of the 1-D basis at the coordinates ``x``."""
         x = np.asarray(x, dtype=float)[:, None]

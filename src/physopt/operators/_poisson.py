@@ -23,7 +23,7 @@ import scipy.fft
 
 from ._checks import positive_int
 from ._data import OperatorData, axis_coordinates
-from ._grf import GaussianField, checked_field, instance_generators
+from ._grf import GaussianField, checked_field
 
 __all__ = ["PoissonOptions", "Poisson2dOptions", "antiderivative_series", "generate_antiderivative",
            "generate_poisson_1d", "generate_poisson_2d", "poisson_1d_series", "solve_poisson_2d"]
@@ -90,7 +90,7 @@ def poisson_1d_series(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _generate_1d(options: PoissonOptions, name: str, solution, *, n: int, resolution: int,
                  seed: int) -> OperatorData:
     field = options.field()
-    coefficients = np.stack([field.sample(g) for g in instance_generators(seed, n)])
+    coefficients = field.draw(seed, n)
     x = axis_coordinates(resolution, periodic=False)
     start = time.process_time()
     outputs = solution(coefficients, x)
@@ -124,7 +124,7 @@ def solve_poisson_2d(f: np.ndarray) -> np.ndarray:
 def generate_poisson_2d(options: Poisson2dOptions, *, n: int, resolution: int, seed: int) -> OperatorData:
     """``n`` instances: inputs ``f`` ``(n, 1, r, r)``, outputs ``u`` ``(n, 1, r, r)`` on the node grid."""
     field = options.field()
-    coefficients = np.stack([field.sample(g) for g in instance_generators(seed, n)])
+    coefficients = field.draw(seed, n)
     r = options.refine
     start = time.process_time()
     outputs = solve_poisson_2d(field.evaluate(coefficients, r * (resolution - 1) + 1))[:, ::r, ::r]
