@@ -154,3 +154,11 @@ def test_float32_sampling_keeps_the_dtype():
 def test_bad_combinations_are_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_docs_geometry_example_runs():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "problems.md").read_text()
+    block = doc.split("## Geometry: Boolean combinations", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "docs/problems.md:geometry", "exec"), {})  # noqa: S102 - the block asserts what it shows
