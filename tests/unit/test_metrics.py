@@ -67,3 +67,9 @@ def test_a_run_report_carries_them(tmp_path):
     assert report.l1_rel is not None and report.l1_rel > 0 and report.mse is not None and report.mse > 0
     assert report.nrmse == pytest.approx(report.rel_l2, rel=1e-12)  # one component, steady: the same ratio
     assert "nRMSE (PDEBench)" in (out / "report.md").read_text()
+
+
+def test_docs_metrics_example_runs():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "solve.md").read_text()
+    block = doc.split("### Metrics comparable with PINNacle", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "docs/solve.md:metrics", "exec"), {})  # noqa: S102 - the block asserts what it shows

@@ -202,6 +202,9 @@ class RunConfig:
     eval_every: int = 500
     checkpoint_every: int = 1000
     threads: int = 0
+    # Also write the logged scalars as TensorBoard events into <run dir>/tensorboard (optional
+    # extra: pip install 'physopt[tensorboard]'); metrics.jsonl is written either way.
+    tensorboard: bool = False
     model: ModelOptions = field(default_factory=MLPConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

@@ -100,19 +100,19 @@ class Domain(ABC):
 
     def __or__(self, other: Domain) -> Domain:
         """``a | b``: the :class:`~physopt.problems.Union` of two domains."""
-        from ._csg import Union  # noqa: PLC0415 - _csg builds on this module
+        from ._csg import Union  # here: _csg builds on this module
 
         return Union(self, other)
 
     def __and__(self, other: Domain) -> Domain:
         """``a & b``: the :class:`~physopt.problems.Intersection` of two domains."""
-        from ._csg import Intersection  # noqa: PLC0415
+        from ._csg import Intersection
 
         return Intersection(self, other)
 
     def __sub__(self, other: Domain) -> Domain:
         """``a - b``: the :class:`~physopt.problems.Difference` (``a`` with ``b`` cut out)."""
-        from ._csg import Difference  # noqa: PLC0415
+        from ._csg import Difference
 
         return Difference(self, other)
 
@@ -172,7 +172,7 @@ class Box(Domain):
         """Smooth distance factor ``(n, 1)`` for the hard ansatz: the R-conjunction (Rvachev) of the
         slabs ``(x_k - a_k)(b_k - x_k)/(b_k - a_k)``; positive inside, 0 on the faces, unit inward
         slope on them (first-order normalised)."""
-        from ._csg import r_and  # noqa: PLC0415
+        from ._csg import r_and
 
         lo = torch.tensor(self.lo, dtype=x.dtype, device=x.device)
         hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
