@@ -33,7 +33,9 @@ from __future__ import annotations
 import functools
 import math
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
@@ -174,65 +176,55 @@ def _phi_of(piece: Domain, x: torch.Tensor) -> torch.Tensor:
     return piece._phi(x) if isinstance(piece, Boolean) else piece.ansatz_distance(x)[:, 0]  # type: ignore[attr-defined]
 
 
-def _fold(fn, values: list[torch.Tensor]) -> torch.Tensor:  # noqa: ANN001 - min/max/r_and/r_or
-    return functools.reduce(fn, values)
-
-
-def _hull(boxes: list[tuple[tuple[float, ...], tuple[float, ...]]], pick) -> tuple[tuple[float, ...], ...]:  # noqa: ANN001
-    lo = tuple(pick[0](b[0][k] for b in boxes) for k in range(len(boxes[0][0])))
-    hi = tuple(pick[1](b[1][k] for b in boxes) for k in range(len(boxes[0][0])))
-    return lo, hi
-
-
 @dataclass(frozen=True, init=False)
-class Union(Boolean):
-    """Points in any of the pieces: ``Union(a, b, ...)`` or ``a | b``."""
+class _Fold(Boolean):
+    """Union and intersection: symmetric folds of the pieces by one operation per quantity."""
 
     pieces: tuple[Domain, ...]
+    _sdf: ClassVar[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]  # torch.minimum / torch.maximum
+    _r: ClassVar[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]  # r_or / r_and
+    _bounds: ClassVar[tuple[Callable[..., float], Callable[..., float]]]  # how lower and upper corners combine
 
     def __init__(self, *pieces: Domain) -> None:
-        _check_pieces("Union", pieces, 2)
+        _check_pieces(type(self).__name__, pieces, 2)
         object.__setattr__(self, "pieces", tuple(pieces))
 
     @property
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return _hull([p.bounds for p in self.pieces], (min, max))  # type: ignore[return-value]
+        boxes = [p.bounds for p in self.pieces]
+        low, high = self._bounds
+        return tuple(map(low, *(b[0] for b in boxes))), tuple(map(high, *(b[1] for b in boxes)))
 
     def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
-        return _fold(torch.minimum, [p.signed_distance(x) for p in self.pieces])  # type: ignore[attr-defined]
+        return functools.reduce(self._sdf, [p.signed_distance(x) for p in self.pieces])  # type: ignore[attr-defined]
 
     def _phi(self, x: torch.Tensor) -> torch.Tensor:
-        return _fold(r_or, [_phi_of(p, x) for p in self.pieces])
+        return functools.reduce(self._r, [_phi_of(p, x) for p in self.pieces])
 
     def _leaves(self, sign: float) -> list[tuple[Domain, float]]:
         return [leaf for p in self.pieces for leaf in _leaves_of(p, sign)]
 
 
-@dataclass(frozen=True, init=False)
-class Intersection(Boolean):
+class Union(_Fold):  # a dataclass through _Fold: frozen, compared and printed by its pieces
+    """Points in any of the pieces: ``Union(a, b, ...)`` or ``a | b``."""
+
+    _sdf = staticmethod(torch.minimum)
+    _r = staticmethod(r_or)
+    _bounds = (min, max)
+
+
+class Intersection(_Fold):
     """Points in every piece: ``Intersection(a, b, ...)`` or ``a & b``."""
 
-    pieces: tuple[Domain, ...]
+    _sdf = staticmethod(torch.maximum)
+    _r = staticmethod(r_and)
+    _bounds = (max, min)
 
     def __init__(self, *pieces: Domain) -> None:
-        _check_pieces("Intersection", pieces, 2)
-        object.__setattr__(self, "pieces", tuple(pieces))
+        super().__init__(*pieces)
         lo, hi = self.bounds
         if any(a >= b for a, b in zip(lo, hi, strict=True)):
             raise ValueError(f"Intersection of {pieces} is empty (the bounding boxes do not overlap)")
-
-    @property
-    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return _hull([p.bounds for p in self.pieces], (max, min))  # type: ignore[return-value]
-
-    def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
-        return _fold(torch.maximum, [p.signed_distance(x) for p in self.pieces])  # type: ignore[attr-defined]
-
-    def _phi(self, x: torch.Tensor) -> torch.Tensor:
-        return _fold(r_and, [_phi_of(p, x) for p in self.pieces])
-
-    def _leaves(self, sign: float) -> list[tuple[Domain, float]]:
-        return [leaf for p in self.pieces for leaf in _leaves_of(p, sign)]
 
 
 @dataclass(frozen=True, init=False)
@@ -251,11 +243,11 @@ class Difference(Boolean):
 
     def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
         base, *removed = (p.signed_distance(x) for p in self.pieces)  # type: ignore[attr-defined]
-        return _fold(torch.maximum, [base, *(-r for r in removed)])
+        return functools.reduce(torch.maximum, [base, *(-r for r in removed)])
 
     def _phi(self, x: torch.Tensor) -> torch.Tensor:
         base, *removed = (_phi_of(p, x) for p in self.pieces)
-        return _fold(r_and, [base, *(-r for r in removed)])
+        return functools.reduce(r_and, [base, *(-r for r in removed)])
 
     def _leaves(self, sign: float) -> list[tuple[Domain, float]]:
         base, *removed = self.pieces
