@@ -137,6 +137,20 @@ def test_outputs_are_made_on_the_generator_device():
     assert not audit.missing, audit.missing
 
 
+@pytest.mark.gpu
+def test_sampling_on_an_accelerator_stays_there():
+    devices = (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if torch.backends.mps.is_available() else [])
+    if not devices:
+        pytest.skip("no CUDA or MPS device on this machine")
+    for device in devices:
+        gen = torch.Generator(device=device).manual_seed(0)
+        dtype = torch.float32 if device == "mps" else F64  # MPS has no float64
+        x = PLATE.sample_interior(200, generator=gen, dtype=dtype)
+        xb, nb = PLATE.sample_boundary(200, generator=gen, dtype=dtype)
+        assert x.device.type == xb.device.type == nb.device.type == device
+        assert PLATE.contains(x).all() and PLATE.contains(xb).all()
+
+
 def test_float32_sampling_keeps_the_dtype():
     x, n = PLATE.sample_boundary(100, generator=_gen(), dtype=torch.float32)
     assert x.dtype == n.dtype == torch.float32 and PLATE.contains(x).all()

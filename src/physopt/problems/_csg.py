@@ -112,8 +112,10 @@ class Boolean(Domain):
         return self._phi(x[:, : self.dim])[:, None]
 
     def _on_boundary(self, x: torch.Tensor, normal: torch.Tensor) -> torch.Tensor:
-        # In float64 whatever the sample dtype: a float32 point is off its leaf by ~1e-7, ≪ the probe.
-        x, normal, h = x.double(), normal.double(), _PROBE * self._diameter
+        # In float64 whatever the sample dtype (a float32 point is off its leaf by ~1e-7, ≪ the probe);
+        # MPS has no float64, and float32 round-off is still 100x below the probe there.
+        wide = torch.float32 if x.device.type == "mps" else torch.float64
+        x, normal, h = x.to(wide), normal.to(wide), _PROBE * self._diameter
         return self.contains(x - h * normal) & ~self.contains(x + h * normal)
 
     def _candidates(
