@@ -29,10 +29,10 @@ from .config import (
     resolve,
     to_dict,
 )
-from .evaluation import Report, max_abs_error, plot_solution, plot_training, rel_l2, versions
-from .problems import Problem
+from .evaluation import Report, comparable_metrics, max_abs_error, plot_solution, plot_training, rel_l2, versions
+from .problems import Problem, SpaceTime
 from .runtime import Runtime
-from .training import Callback, Checkpointer, FitResult, JsonlLogger, ProgressBar, Trainer
+from .training import Callback, Checkpointer, FitResult, JsonlLogger, ProgressBar, TensorBoardLogger, Trainer
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
 
@@ -113,6 +113,9 @@ def _violations(b: Built) -> dict[str, dict[str, float]]:
 
 def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_label: str) -> Report:
     metrics = _evaluator(b.problem, b.runtime)(b.model) if b.problem.reference is not None else {}
+    if (ref := b.problem.reference) is not None:  # time steps: the last input column of a space-time problem
+        times = ref.points[:, -1] if isinstance(b.problem.domain, SpaceTime) else None
+        metrics |= comparable_metrics(_predict(b.model, ref.points, b.runtime), ref.values, times=times)
     residuals = _residual_rms(b)
     violations = {k: v for k, v in residuals.items() if b.problem.conditions[k].kind != "interior"}
     plots: list[str] = []
@@ -130,6 +133,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         problem=problem_label, optimizer=cfg.optim.name, constraints=cfg.constraints, steps=fit.steps,
         wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"),
         max_abs_error=metrics.get("max_abs_error"),
+        l1_rel=metrics.get("l1_rel"), mse=metrics.get("mse"), nrmse=metrics.get("nrmse"),
         constraint_violation=violations, residual_rms=residuals, status=fit.status, message=fit.message,
         seed=cfg.seed, dtype=cfg.dtype, final_loss=fit.final.get("loss"), versions=versions(),
         config=to_dict(cfg), plots=plots,
@@ -154,6 +158,12 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
             logger.truncate_after(int(state["step"]))
         checkpointer = Checkpointer(out / "checkpoint.pt", extra={"config": to_dict(cfg)}, every=cfg.checkpoint_every)
         callbacks += [logger, checkpointer]
+        if cfg.tensorboard:  # the same records as metrics.jsonl; a resumed run drops events after its checkpoint
+            purge = None if state is None else int(state["step"]) + 1
+            try:
+                callbacks.append(TensorBoardLogger(out / "tensorboard", purge_step=purge))
+            except ValueError as err:  # the optional package is missing: bad input, exit status 2
+                raise ConfigError(f"tensorboard = true: {err}") from None
     if progress is not None:
         callbacks.append(ProgressBar(total=cfg.steps, stream=progress))
     trainer = Trainer(

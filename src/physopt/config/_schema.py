@@ -204,6 +204,9 @@ class RunConfig:
     eval_every: int = 500
     checkpoint_every: int = 1000
     threads: int = 0
+    # Also write the logged scalars as TensorBoard events into <run dir>/tensorboard (optional
+    # extra: pip install 'physopt[tensorboard]'); metrics.jsonl is written either way.
+    tensorboard: bool = False
     model: ModelOptions = field(default_factory=MLPConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -365,13 +368,31 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], *, root: type = 
     return out
 
 
+# TOML basic-string escapes; every other character that is not printable is written as \uXXXX /
+# \UXXXXXXXX (TOML rejects raw control characters, e.g. a newline, in a basic string).
+_TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _toml_char(c: str) -> str:
+    if c in _TOML_ESCAPES:
+        return _TOML_ESCAPES[c]
+    if c.isprintable():
+        return c
+    if 0xD800 <= ord(c) <= 0xDFFF:
+        raise ConfigError(f"cannot write a lone surrogate {c!r} to TOML")
+    return f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}"
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, int | float):
-        return repr(v)
+    if isinstance(v, int):
+        return str(int(v))  # int(): an IntEnum's repr is not a TOML integer
+    if isinstance(v, float):
+        return repr(float(v))  # inf, -inf and nan are TOML spellings too; float(): numpy's repr is not
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return '"' + "".join(_toml_char(c) for c in v) + '"'
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -380,7 +401,9 @@ def _toml_value(v: Any) -> str:
 
 
 def _key(k: str) -> str:
-    return k if k.replace("_", "").replace("-", "").isalnum() else _toml_value(k)
+    if not isinstance(k, str):
+        raise ConfigError(f"cannot write the key {k!r} to TOML (keys are strings)")
+    return k if k and set(k) <= _BARE_KEY else _toml_value(k)
 
 
 def dumps_toml(data: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Metrics, reports and plots of finished runs."""
 
-from ._metrics import max_abs_error, rel_l2
+from ._metrics import comparable_metrics, l1_rel, max_abs_error, mse, nrmse, rel_l2
 from ._operator_report import OperatorReport, TestError
 from ._plots import plot_operator_samples, plot_solution, plot_training
 from ._report import Report, versions
@@ -9,7 +9,11 @@ __all__ = [
     "OperatorReport",
     "Report",
     "TestError",
+    "comparable_metrics",
+    "l1_rel",
     "max_abs_error",
+    "mse",
+    "nrmse",
     "plot_operator_samples",
     "plot_solution",
     "plot_training",

@@ -37,8 +37,9 @@ def versions() -> dict[str, str]:
 class Report:
     """Everything a reader needs about a run.
 
-    ``rel_l2`` / ``max_abs_error`` are measured against the problem's reference on its evaluation
-    set (``None`` without a reference). ``constraint_violation`` is the RMS residual of every
+    ``rel_l2`` / ``max_abs_error`` (and ``l1_rel``, ``mse``, ``nrmse``: the metrics of PINNacle's
+    and PDEBench's tables) are measured against the problem's reference on its evaluation set
+    (``None`` without a reference). ``constraint_violation`` is the RMS residual of every
     boundary/initial/data condition on a fixed evaluation sample; ``residual_rms`` covers all
     conditions including the PDE residual. ``multipliers`` holds the final mean multiplier and
     penalty of each constrained condition (``lagrangian``/``alm`` runs); ``trainable`` the final
@@ -70,6 +71,11 @@ class Report:
     config: dict[str, Any] = field(default_factory=dict)
     plots: list[str] = field(default_factory=list)
     cpu_time_s: float | None = None  # process CPU seconds of training (all threads); None in old reports
+    # The metrics of PINNacle's and PDEBench's tables (see evaluation.comparable_metrics); None
+    # without a reference, where undefined, and in old reports.
+    l1_rel: float | None = None
+    mse: float | None = None
+    nrmse: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,6 +101,9 @@ class Report:
             "|---|---|",
             f"| relative L2 error | {num(self.rel_l2)} |",
             f"| max abs error | {num(self.max_abs_error)} |",
+            f"| relative L1 error (PINNacle L1RE) | {num(self.l1_rel)} |",
+            f"| MSE | {num(self.mse)} |",
+            f"| nRMSE (PDEBench) | {num(self.nrmse)} |",
             f"| final loss | {num(self.final_loss)} |",
             f"| steps | {self.steps} |",
             f"| wall time | {self.wall_time_s:.1f} s |",

@@ -17,10 +17,28 @@ from ._base import (
     orthogonalize_group,
 )
 from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
+from ._peer_keywords import Alias, peer_keywords
 
 __all__ = ["Muon", "muon_update"]  # muon_update lives in _base (shared by the family)
 
 
+def _torch_adjust_lr_fn(value: str | None) -> AdjustLR:
+    """``torch.optim.Muon``'s ``adjust_lr_fn``: ``None`` means ``"original"``; it knows no other."""
+    if value is None or value == "original":
+        return "original"
+    if value == "match_rms_adamw":
+        return "match_rms_adamw"
+    raise ValueError(
+        f"adjust_lr_fn must be None, 'original' or 'match_rms_adamw' (torch.optim.Muon's values), got {value!r}"
+    )
+
+
+@peer_keywords(
+    "torch.optim.Muon",
+    adjust_lr_fn=Alias("adjust_lr", _torch_adjust_lr_fn),
+    ns_coefficients=Alias("ns_coeffs"),
+    eps=Alias("ns_eps"),
+)
 class Muon(MatrixOptimizer):
     r"""Muon — MomentUm Orthogonalized by Newton–Schulz.
 
@@ -41,6 +59,13 @@ class Muon(MatrixOptimizer):
     ``torch.optim.Muon`` differs only in its defaults (lr 1e-3, weight_decay 0.1) and in always
     iterating in bfloat16; ``Muon(..., ns_dtype=torch.bfloat16, batched=False)`` with the same
     hyperparameters reproduces its trajectory (tested).
+
+    **Drop-in for torch.optim.Muon:** torch's keyword names are accepted beside ours, with
+    torch's meaning: ``adjust_lr_fn`` (``None`` or ``"original"`` → ``adjust_lr="original"``,
+    ``"match_rms_adamw"``), ``ns_coefficients`` (= ``ns_coeffs``) and ``eps`` (= ``ns_eps``);
+    ``lr``, ``weight_decay``, ``momentum``, ``nesterov`` and ``ns_steps`` are shared names. Giving
+    a torch name and ours for the same option raises ``ValueError``. Not the same: the *defaults*
+    of ``lr`` and ``weight_decay`` (spell them out when porting), and options are keyword-only.
 
     Args:
         params: parameters or param groups.

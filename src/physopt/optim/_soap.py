@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from ._base import adam_denominator, adam_second_moment, wide_dtype
+from ._peer_keywords import Fixed, peer_keywords
 from ._validation import CheckedOptimizer, check_betas, check_int, check_range, constructor_defaults
 
 __all__ = [
@@ -87,6 +88,14 @@ def refresh_basis(
     return q, order
 
 
+@peer_keywords(
+    "the SOAP authors' class (nikhilvyas/SOAP)",
+    merge_dims=Fixed(False, "every dimension is preconditioned on its own"),
+    normalize_grads=Fixed(False, "the update is not renormalised"),
+    correct_bias=Fixed(True, "Adam's bias corrections are always applied"),
+    data_format=Fixed("channels_first", "the only layout the reference supports too"),
+    warmup_steps=Fixed(1, "no built-in warm-up: use a learning-rate schedule"),
+)
 class SOAP(CheckedOptimizer):
     r"""SOAP — ShampoO with Adam in the Preconditioner's eigenbasis.
 
@@ -128,8 +137,10 @@ class SOAP(CheckedOptimizer):
     - the reference decays ``W`` *after* the step (by the updated weight); we decay before, as
       AdamW — the two differ by ``O(η²λ)``;
     - factors, bases and ``v`` are kept in at least float32 (float64 for float64 models, the PINN
-      case); ``eigh``/``qr`` run in that dtype. ``merge_dims`` and ``normalize_grads`` of the
-      reference are not provided.
+      case); ``eigh``/``qr`` run in that dtype. ``merge_dims``, ``normalize_grads`` and warm-up of
+      the reference are not provided: its keywords ``merge_dims=False``, ``normalize_grads=False``,
+      ``correct_bias=True``, ``data_format="channels_first"`` and ``warmup_steps=1`` are accepted
+      (so the authors' calls run unchanged) and any other value raises ``ValueError``.
 
     Defaults are the authors' (lr 3e-3, betas (0.95, 0.95), ``shampoo_beta = betas[1]``, weight
     decay 0.01, precondition frequency 10). For PINNs, "Gradient Alignment in Physics-informed

@@ -24,6 +24,7 @@ from . import ops
 from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
 from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual, Value, value_at
+from ._csg import Boolean, Difference, Intersection, Union
 from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval, fill_by_rejection
 from ._energy import Energy
 from ._integral import Integral
@@ -35,15 +36,18 @@ from .zoo import ZOO
 __all__ = [
     "Ansatz",
     "Ball",
+    "Boolean",
     "Box",
     "Condition",
     "Data",
+    "Difference",
     "Dirichlet",
     "Disk",
     "Domain",
     "Energy",
     "Initial",
     "Integral",
+    "Intersection",
     "Interval",
     "Neumann",
     "Periodic",
@@ -56,6 +60,7 @@ __all__ = [
     "SpaceTime",
     "TimeInterval",
     "Transport",
+    "Union",
     "Value",
     "available",
     "build_ansatz",

@@ -91,6 +91,19 @@ class Ball(Domain):
         """Distance ``(n,)`` from points inside to the sphere (0 on and outside it)."""
         return (self.radius - (x - self._center(x.dtype, x.device)).norm(dim=1)).clamp_min(0)
 
+    def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact signed distance ``(n,)``: ``‖x - c‖ - r`` (negative inside)."""
+        return (x - self._center(x.dtype, x.device)).norm(dim=1) - self.radius
+
+    def ansatz_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Smooth distance factor ``(n, 1)``: ``(r² - ‖x - c‖²)/(2r)`` (unit slope on the sphere)."""
+        return self.distance_squared(x) / (2 * self.radius)
+
+    @property
+    def boundary_measure(self) -> float:
+        """Surface area ``d·V_d(r)/r`` (2 points in 1-D)."""
+        return self.dim * self.measure / self.radius
+
     def distance_squared(self, x: torch.Tensor) -> torch.Tensor:
         """``radius² - ‖x - center‖²`` as ``(n, 1)``: positive inside, zero on the sphere (an ansatz factor)."""
         return self.radius**2 - ((x - self._center(x.dtype, x.device)) ** 2).sum(dim=1, keepdim=True)

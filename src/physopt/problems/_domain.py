@@ -98,6 +98,24 @@ class Domain(ABC):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``n`` points uniform along the boundary and their outward unit normals."""
 
+    def __or__(self, other: Domain) -> Domain:
+        """``a | b``: the :class:`~physopt.problems.Union` of two domains."""
+        from ._csg import Union  # here: _csg builds on this module
+
+        return Union(self, other)
+
+    def __and__(self, other: Domain) -> Domain:
+        """``a & b``: the :class:`~physopt.problems.Intersection` of two domains."""
+        from ._csg import Intersection
+
+        return Intersection(self, other)
+
+    def __sub__(self, other: Domain) -> Domain:
+        """``a - b``: the :class:`~physopt.problems.Difference` (``a`` with ``b`` cut out)."""
+        from ._csg import Difference
+
+        return Difference(self, other)
+
     def __mul__(self, other: TimeInterval) -> SpaceTime:
         if not isinstance(other, TimeInterval):
             raise ValueError(f"a domain can only be multiplied by a TimeInterval, got {other!r}")
@@ -142,6 +160,32 @@ class Box(Domain):
         lo = torch.tensor(self.lo, dtype=x.dtype, device=x.device)
         hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
         return torch.minimum(x - lo, hi - x).min(dim=1).values.clamp_min(0)
+
+    def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact signed distance ``(n,)`` to the boundary: negative inside, positive outside."""
+        lo = torch.tensor(self.lo, dtype=x.dtype, device=x.device)
+        hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
+        q = torch.maximum(lo - x, x - hi)  # per axis: > 0 outside that slab
+        return q.clamp_min(0).norm(dim=1) + q.max(dim=1).values.clamp_max(0)
+
+    def ansatz_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Smooth distance factor ``(n, 1)`` for the hard ansatz: the R-conjunction (Rvachev) of the
+        slabs ``(x_k - a_k)(b_k - x_k)/(b_k - a_k)``; positive inside, 0 on the faces, unit inward
+        slope on them (first-order normalised)."""
+        from ._csg import r_and
+
+        lo = torch.tensor(self.lo, dtype=x.dtype, device=x.device)
+        hi = torch.tensor(self.hi, dtype=x.dtype, device=x.device)
+        slabs = (x - lo) * (hi - x) / (hi - lo)
+        phi = slabs[:, 0]
+        for k in range(1, self.dim):
+            phi = r_and(phi, slabs[:, k])
+        return phi[:, None]
+
+    @property
+    def boundary_measure(self) -> float:
+        """Total face area (perimeter in 2-D; 2 points in 1-D)."""
+        return sum(self.face_areas())
 
     def sample_interior(
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
@@ -224,6 +268,20 @@ class Disk(Domain):
         c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
         return (self.radius - (x - c).norm(dim=1)).clamp_min(0)
 
+    def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact signed distance ``(n,)``: ``‖x - c‖ - r`` (negative inside)."""
+        return (x - torch.tensor(self.center, dtype=x.dtype, device=x.device)).norm(dim=1) - self.radius
+
+    def ansatz_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Smooth distance factor ``(n, 1)``: ``(r² - ‖x - c‖²)/(2r)`` (unit slope on the circle)."""
+        c = torch.tensor(self.center, dtype=x.dtype, device=x.device)
+        return ((self.radius**2 - ((x - c) ** 2).sum(dim=1)) / (2 * self.radius))[:, None]
+
+    @property
+    def boundary_measure(self) -> float:
+        """Circumference ``2πr``."""
+        return 2 * math.pi * self.radius
+
     def sample_boundary(
         self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -262,8 +320,8 @@ class Polygon(Domain):
 
     @property
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        v = torch.tensor(self.vertices)
-        return tuple(v.min(0).values.tolist()), tuple(v.max(0).values.tolist())
+        xs, ys = zip(*self.vertices, strict=True)
+        return (min(xs), min(ys)), (max(xs), max(ys))
 
     @property
     def measure(self) -> float:
@@ -281,6 +339,20 @@ class Polygon(Domain):
     def distance_to_boundary(self, x: torch.Tensor) -> torch.Tensor:
         """Distance ``(n,)`` to the nearest edge (unsigned: meant for points inside)."""
         return self._distance_to_boundary(x)
+
+    def signed_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact signed distance ``(n,)`` to the edges: negative inside, positive outside."""
+        d = self._distance_to_boundary(x)
+        return torch.where(self.contains(x), -d, d)
+
+    def ansatz_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance factor ``(n, 1)``: the exact distance to the edges (not smooth on the medial axis)."""
+        return (-self.signed_distance(x))[:, None]
+
+    @property
+    def boundary_measure(self) -> float:
+        """Perimeter."""
+        return float((self._edges[:, 1] - self._edges[:, 0]).norm(dim=1).sum())
 
     def contains(self, x: torch.Tensor) -> torch.Tensor:
         e = self._edges.to(dtype=x.dtype, device=x.device)

@@ -1,6 +1,6 @@
 """Training: sampler, objective, the resumable loop and its callbacks."""
 
-from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, save_checkpoint
+from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, TensorBoardLogger, save_checkpoint
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
 from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
@@ -38,6 +38,7 @@ __all__ = [
     "RunStatus",
     "SampledDims",
     "Sampler",
+    "TensorBoardLogger",
     "Trainer",
     "WosTargets",
     "grid_gradient",

@@ -1,4 +1,4 @@
-"""Callbacks of the training loop: metrics log, checkpoints, progress bar."""
+"""Callbacks of the training loop: metrics log, TensorBoard scalars, checkpoints, progress bar."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import torch
 
 from ._fit import FitResult, Trainer
 
-__all__ = ["Checkpointer", "JsonlLogger", "ProgressBar", "save_checkpoint"]
+__all__ = ["Checkpointer", "JsonlLogger", "ProgressBar", "TensorBoardLogger", "save_checkpoint"]
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
@@ -47,6 +47,42 @@ class JsonlLogger:
         lines = [ln for ln in self.path.read_text().splitlines() if ln.strip()]
         keep = [ln for ln in lines if json.loads(ln)["step"] <= step]
         self.path.write_text("".join(ln + "\n" for ln in keep))
+
+
+class TensorBoardLogger:
+    """Writes every logged record as TensorBoard scalars into ``directory`` (beside ``metrics.jsonl``).
+
+    Each numeric entry of a record becomes a scalar at the record's step under its own name
+    (``loss``, ``loss/pde``, ``rel_l2``, ``multiplier/bc``, ``wall_time_s``, ...), and the
+    optimizer's learning rate is added as ``lr/group0``, ``lr/group1``, ... . ``purge_step``
+    (on resume: the checkpoint's step) discards events a previous run wrote after it. Needs the
+    ``tensorboard`` package (``pip install 'physopt[tensorboard]'``); without it the constructor
+    raises ``ValueError`` saying so.
+    """
+
+    def __init__(self, directory: Path, *, purge_step: int | None = None) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # here: an optional dependency
+        except ImportError as err:
+            raise ValueError(
+                f"TensorBoard logging needs the tensorboard package ({err}); pip install 'physopt[tensorboard]'"
+            ) from None
+        self.directory = directory
+        self._writer = SummaryWriter(log_dir=str(directory), purge_step=purge_step)
+
+    def on_record(self, trainer: Trainer, record: dict[str, Any]) -> None:
+        step = int(record["step"])
+        for key, value in record.items():
+            if key != "step" and isinstance(value, int | float) and not isinstance(value, bool):
+                self._writer.add_scalar(key, float(value), step)
+        for i, group in enumerate(trainer.optimizer.param_groups):
+            self._writer.add_scalar(f"lr/group{i}", float(group["lr"]), step)
+
+    def on_step(self, trainer: Trainer) -> None:
+        pass
+
+    def on_end(self, trainer: Trainer, result: FitResult) -> None:
+        self._writer.close()
 
 
 class Checkpointer:
