@@ -41,7 +41,7 @@ from .evaluation import OperatorReport, TestError, plot_operator_samples, plot_t
 from .models import OperatorShape, operator_spec
 from .operators import OperatorData
 from .runtime import Runtime
-from .training import Callback, Checkpointer, FitResult, JsonlLogger, ProgressBar, Trainer, relative_h1, relative_l2
+from .training import Callback, FitResult, ProgressBar, Trainer, relative_h1, relative_l2, run_directory_callbacks
 
 __all__ = ["LearnResult", "OperatorSolution", "is_learn_run", "learn", "load_learn", "resume_learn"]
 
@@ -163,14 +163,13 @@ def _run(cfg: LearnConfig, b: LearnBuilt, out: Path | None, *, state: dict[str, 
     if not b.runtime.is_main:
         out = None  # rank 0 alone writes the run directory
     if out is not None:
-        logger = JsonlLogger(out / "metrics.jsonl")
-        if state is None:
-            logger.path.write_text("")
-        else:
-            logger.truncate_after(int(state["step"]))
         extra = {"config": to_dict(cfg), "shape": dataclasses.asdict(b.shape)}  # load() needs no data
-        checkpointer = Checkpointer(out / "checkpoint.pt", extra=extra, every=cfg.checkpoint_every or 10 * per_epoch)
-        callbacks += [logger, checkpointer]
+        try:
+            made, checkpointer = run_directory_callbacks(out, state=state, extra=extra, tensorboard=cfg.tensorboard,
+                                                         every=cfg.checkpoint_every or 10 * per_epoch)
+        except ValueError as err:  # the optional tensorboard package is missing: bad input, exit status 2
+            raise ConfigError(f"tensorboard = true: {err}") from None
+        callbacks += made
     if progress is not None:
         callbacks.append(ProgressBar(total=b.steps, stream=progress))
     trainer = Trainer(

@@ -32,7 +32,7 @@ from .config import (
 from .evaluation import Report, comparable_metrics, max_abs_error, plot_solution, plot_training, rel_l2, versions
 from .problems import Problem, SpaceTime
 from .runtime import Runtime
-from .training import Callback, Checkpointer, FitResult, JsonlLogger, ProgressBar, TensorBoardLogger, Trainer
+from .training import Callback, FitResult, ProgressBar, Trainer, run_directory_callbacks
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
 
@@ -151,19 +151,12 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     if not b.runtime.is_main:
         out = None  # files (run directory, metrics, checkpoints, plots) are written by rank 0 alone
     if out is not None:
-        logger = JsonlLogger(out / "metrics.jsonl")
-        if state is None:
-            logger.path.write_text("")
-        else:
-            logger.truncate_after(int(state["step"]))
-        checkpointer = Checkpointer(out / "checkpoint.pt", extra={"config": to_dict(cfg)}, every=cfg.checkpoint_every)
-        callbacks += [logger, checkpointer]
-        if cfg.tensorboard:  # the same records as metrics.jsonl; a resumed run drops events after its checkpoint
-            purge = None if state is None else int(state["step"]) + 1
-            try:
-                callbacks.append(TensorBoardLogger(out / "tensorboard", purge_step=purge))
-            except ValueError as err:  # the optional package is missing: bad input, exit status 2
-                raise ConfigError(f"tensorboard = true: {err}") from None
+        try:
+            made, checkpointer = run_directory_callbacks(out, state=state, extra={"config": to_dict(cfg)},
+                                                         every=cfg.checkpoint_every, tensorboard=cfg.tensorboard)
+        except ValueError as err:  # the optional tensorboard package is missing: bad input, exit status 2
+            raise ConfigError(f"tensorboard = true: {err}") from None
+        callbacks += made
     if progress is not None:
         callbacks.append(ProgressBar(total=cfg.steps, stream=progress))
     trainer = Trainer(

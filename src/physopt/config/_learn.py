@@ -71,7 +71,8 @@ class LearnConfig:
     holds the family's options (``--set family.nu=1e-3``). ``loss`` is the per-sample relative
     ``l2`` or ``h1`` error. ``epochs`` passes over the training set in mini-batches of ``batch_size``.
     ``log_every`` / ``eval_every`` / ``checkpoint_every`` count steps (0: once per epoch, once per
-    epoch, every 10 epochs). ``plots`` test samples are drawn in ``samples.png``. ``device``,
+    epoch, every 10 epochs). ``plots`` test samples are drawn in ``samples.png``; ``tensorboard``
+    also writes the logged records as TensorBoard scalars (as for ``solve``). ``device``,
     ``dtype``, ``threads``, ``time_budget``, ``budget_clock`` as for ``solve``.
     """
 
@@ -90,6 +91,7 @@ class LearnConfig:
     eval_every: int = 0
     checkpoint_every: int = 0
     plots: int = 3
+    tensorboard: bool = False
     model: OperatorOptions = field(default_factory=_default_operator)
     optim: LearnOptimConfig = field(default_factory=LearnOptimConfig)
     data: DataConfig = field(default_factory=DataConfig)

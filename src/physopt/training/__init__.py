@@ -1,6 +1,13 @@
 """Training: sampler, objective, the resumable loop and its callbacks."""
 
-from ._callbacks import Checkpointer, JsonlLogger, ProgressBar, TensorBoardLogger, save_checkpoint
+from ._callbacks import (
+    Checkpointer,
+    JsonlLogger,
+    ProgressBar,
+    TensorBoardLogger,
+    run_directory_callbacks,
+    save_checkpoint,
+)
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
 from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
@@ -47,6 +54,7 @@ __all__ = [
     "relative_h1",
     "relative_l2",
     "ritz_problem",
+    "run_directory_callbacks",
     "save_checkpoint",
     "sdgd_problem",
     "wos_problem",

@@ -156,3 +156,21 @@ class ProgressBar:
         self.stream.write(("\r" if self.tty else "") + self._line(trainer) + end)
         self.stream.write(("\n" if not self.tty else "") + f"{result.status}: {result.message}\n")
         self.stream.flush()
+
+
+def run_directory_callbacks(out: Path, *, state: dict[str, Any] | None, extra: dict[str, Any], every: int,
+                            tensorboard: bool) -> tuple[list[Any], Checkpointer]:
+    """The callbacks every run directory gets: ``metrics.jsonl`` (truncated after the checkpoint's step
+    on resume), ``checkpoint.pt`` every ``every`` steps, and optionally TensorBoard scalars (a resumed
+    run drops events after its checkpoint). ``ValueError`` if TensorBoard is asked for but missing."""
+    logger = JsonlLogger(out / "metrics.jsonl")
+    if state is None:
+        logger.path.write_text("")
+    else:
+        logger.truncate_after(int(state["step"]))
+    checkpointer = Checkpointer(out / "checkpoint.pt", extra=extra, every=every)
+    callbacks: list[Any] = [logger, checkpointer]
+    if tensorboard:
+        purge = None if state is None else int(state["step"]) + 1
+        callbacks.append(TensorBoardLogger(out / "tensorboard", purge_step=purge))
+    return callbacks, checkpointer
