@@ -31,7 +31,8 @@ def data(tmp_path):
     return tmp_path
 
 
-ARGS = ["--model", "local", "--epochs", "3", "--batch-size", "10", "--quiet", "--set", "threads=1", "--set", "model.width=16"]
+ARGS = ["--model", "local", "--epochs", "3", "--batch-size", "10", "--quiet", "--set", "threads=1",
+        "--set", "model.width=16"]
 
 
 def test_learn_writes_a_run_directory_and_load_predicts_at_another_grid(data, capsys):
@@ -49,14 +50,16 @@ def test_learn_writes_a_run_directory_and_load_predicts_at_another_grid(data, ca
     sol = physopt.load(out)
     f, _ = _antiderivative(3, 32, seed=2)
     assert sol.predict(f).shape == (3, 1, 32)
-    run = physopt.learn(str(data / "train.npz"), model="local", epochs=3, batch_size=10, overrides=["threads=1", "model.width=16"])
+    run = physopt.learn(str(data / "train.npz"), model="local", epochs=3, batch_size=10,
+                        overrides=["threads=1", "model.width=16"])
     x = np.load(data / "train.npz")["inputs"][:4]
     assert np.allclose(sol.predict(x), run.model(torch.as_tensor(x, dtype=torch.float32)).detach().double().numpy(),
                        rtol=1e-6, atol=1e-7)  # same seed, same run: float32 round-off only
 
 
 def test_resume_equals_the_uninterrupted_run(data, stop_at):
-    common = dict(model="local", epochs=4, batch_size=10, overrides=["threads=1", "model.width=16", "checkpoint_every=5"])
+    common = dict(model="local", epochs=4, batch_size=10,
+                  overrides=["threads=1", "model.width=16", "checkpoint_every=5"])
     full = physopt.learn(str(data / "train.npz"), out=data / "full", **common)
     part = physopt.learn(str(data / "train.npz"), out=data / "part", callbacks=[stop_at(7)], **common)
     assert part.status == "interrupted" and part.report.steps == 7
@@ -100,7 +103,8 @@ def test_split_that_does_not_fit_is_refused(data, capsys):
 
 
 def test_predict_refuses_wrong_shapes(data):
-    physopt.learn(str(data / "train.npz"), model="local", epochs=1, out=data / "r", overrides=["threads=1", "model.width=8"])
+    physopt.learn(str(data / "train.npz"), model="local", epochs=1, out=data / "r",
+                  overrides=["threads=1", "model.width=8"])
     sol = physopt.load(data / "r")
     with pytest.raises(ValueError, match=r"inputs must have shape \(n, 1, 1 grid axes\), got \(2, 3, 16\)"):
         sol.predict(np.zeros((2, 3, 16)))

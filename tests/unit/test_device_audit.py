@@ -80,7 +80,6 @@ def test_operator_training_creates_tensors_on_the_runtime_device(kind, tmp_path)
 
     from physopt._learn import _errors
     from physopt.config import build_learn, resolve_learn
-
     from physopt.models import multitask_data
     from physopt.operators import OperatorData
 
