@@ -112,16 +112,22 @@ def real_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
 
 
+# neuraloperator 2.0's FNO(n_modes=(8, 8), hidden_channels=24, projection_channel_ratio=2) in physopt's terms:
+# the same kept frequencies, a 2x lifting MLP, channel MLPs of half the width with soft gating in every
+# layer, a 2x projection MLP -- the same layout and exactly the same parameter count (191,881).
+_NEURALOP_LAYOUT = {"modes": (4, 5), "width": 24, "layers": 4, "projection": 48, "lifting": 48, "mlp": 0.5}
+
+
 def build(name: str, *, seed: int, rank: float) -> torch.nn.Module:
     shape = OperatorShape(in_channels=1, out_channels=1, grid=(16, 16), periodic=False)
     gen = torch.Generator().manual_seed(seed)
     if name == "fno":
         spec = OPERATORS["fno"]
-        return spec.factory(spec.config(modes=(4, 5), width=24, layers=4, projection=128), shape=shape,
+        return spec.factory(spec.config(**_NEURALOP_LAYOUT), shape=shape,
                             generator=gen, dtype=torch.float32)
     if name == "tfno":
         spec = OPERATORS["tfno"]
-        return spec.factory(spec.config(modes=(4, 5), width=24, layers=4, projection=128, rank=rank),
+        return spec.factory(spec.config(**_NEURALOP_LAYOUT, rank=rank),
                             shape=shape, generator=gen, dtype=torch.float32)
     from neuralop.models import FNO, TFNO
     torch.manual_seed(seed)  # neuraloperator draws from the global RNG
