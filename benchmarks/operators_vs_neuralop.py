@@ -12,7 +12,7 @@ finite-difference generator below (the FNO paper's setup: a = 12 where a GRF N(0
 3 elsewhere; -∇·(a∇u) = 1, u = 0 on the boundary; harmonic face averages; sparse direct solve). The
 same 200 test coefficient fields are solved at 16x16 and at 32x32.
 
-    pip install -e '.[bench-operators]' --no-deps   # neuraloperator and its light deps, never another torch
+    pip install --no-deps -r benchmarks/requirements-operators.txt   # neuraloperator + light deps, never another torch
     OMP_NUM_THREADS=1 python benchmarks/operators_vs_neuralop.py --epochs 15 --threads 1
 """
 
