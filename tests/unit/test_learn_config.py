@@ -6,7 +6,18 @@ import tomllib
 
 import pytest
 
-from physopt.config import ConfigError, LearnConfig, dumps_toml, learn_from_dict, resolve_learn, to_dict
+from physopt.config import (
+    LEARN_DEFAULTS,
+    ConfigError,
+    LearnConfig,
+    dumps_toml,
+    learn_from_dict,
+    recommended_optim,
+    resolve_learn,
+    to_dict,
+)
+from physopt.models import operator_spec
+from physopt.operators import FAMILIES
 
 
 def test_union_options_keep_the_type_given():
@@ -40,3 +51,28 @@ def test_learn_config_round_trips_through_toml():
     assert learn_from_dict(tomllib.loads(dumps_toml(to_dict(cfg)))) == cfg
     with pytest.raises(ConfigError, match="unknown config key"):
         learn_from_dict({**to_dict(LearnConfig()), "steps": 3})
+
+
+def test_family_defaults_sit_between_the_field_defaults_and_the_user():
+    cfg = resolve_learn("antiderivative")
+    want = LEARN_DEFAULTS["antiderivative"]
+    assert cfg.model.kind == want["model"]["kind"] and cfg.model.width == want["model"]["width"]
+    assert cfg.epochs == want["epochs"] and cfg.optim.lr == want["optim"]["lr"]
+    assert resolve_learn("darcy").model.kind == LearnConfig().model.kind  # no entry: the field defaults
+    user = resolve_learn("antiderivative", flags={"epochs": 7}, overrides=["model.width=9", "optim.lr=0.5"])
+    assert (user.epochs, user.model.width, user.optim.lr) == (7, 9, 0.5)
+    fno = resolve_learn("antiderivative", flags={"model.kind": "fno"})  # the default kind's options are dropped
+    assert fno.model == operator_spec("fno").config()
+    assert resolve_learn("antiderivative", overrides=["model.kind=multionet"]).model == operator_spec(
+        "multionet").config()
+    muon = resolve_learn("antiderivative", flags={"optim.name": "muon"})
+    assert muon.optim.lr == recommended_optim("muon")["lr"] and muon.optim.schedule == want["optim"]["schedule"]
+
+
+@pytest.mark.parametrize("family", sorted(LEARN_DEFAULTS))
+def test_every_family_default_is_a_valid_config_for_its_family(family):
+    assert family in FAMILIES
+    cfg = resolve_learn(family)
+    spec = operator_spec(cfg.model.kind)
+    assert FAMILIES[family].dim in spec.dims
+    assert learn_from_dict(tomllib.loads(dumps_toml(to_dict(cfg)))) == cfg

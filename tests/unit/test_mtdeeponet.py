@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -111,3 +114,21 @@ def test_invalid_mask_and_task_channels_raise():
     with pytest.raises(ValueError, match=r"needs at least 4 input channels \(fields, mask, tasks\), got 3"):
         MTDeepONet(shape=OperatorShape(in_channels=3, out_channels=1, grid=GRID, periodic=False), tasks=2,
                    generator=torch.Generator())
+
+
+def test_the_benchmark_factory_stores_train_val_test_with_the_tasks_in_order():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "mtdeeponet_tasks.py"
+    spec = importlib.util.spec_from_file_location("mtdeeponet_tasks", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    both = bench.make(task="both", n_train=3, n_val=2, n_test=2, resolution=16)
+    singles = [bench.make(task=t, n_train=3, n_val=2, n_test=2, resolution=16) for t in bench.TASKS]
+    assert both.inputs.shape == (14, 1 + 1 + 2, 16) and both.outputs.shape == (14, 1, 16)
+    task_of = both.inputs[:, 3, 0].astype(int)  # the one-hot channel of task 1
+    np.testing.assert_array_equal(task_of, [0, 1] * 3 + [0, 0, 1, 1] * 2)  # train alternates; val, test in blocks
+    assert not np.allclose(singles[0].inputs, singles[1].inputs)  # task i draws with seed + i: no shared inputs
+    for i, single in enumerate(singles):
+        np.testing.assert_array_equal(both.inputs[task_of == i, 0], single.inputs[:, 0])
+        np.testing.assert_array_equal(both.outputs[task_of == i], single.outputs)
+    with pytest.raises(ValueError, match="task must be 'both' or one of"):
+        bench.make(task="heat")

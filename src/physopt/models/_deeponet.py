@@ -138,13 +138,14 @@ class DeepONetConfig:
     """``[model] kind = "deeponet"``: branch and trunk MLPs of ``depth`` hidden layers of ``width``
     units, ``basis`` (``p``) functions per output channel; ``trunk_features`` ``"raw"``,
     ``"fourier"`` (``features`` random frequencies of scale ``fourier_scale``) or ``"periodic"``
-    (``features`` harmonics per axis, periodic data only)."""
+    (``features`` harmonics per axis, periodic data only). GELU by default: on the antiderivative
+    family its test error is 3.6x lower than tanh's at equal epochs (docs/operators.md, "Models")."""
 
     kind: str = "deeponet"
     width: int = 128
     depth: int = 3
     basis: int = 64
-    activation: str = "tanh"
+    activation: str = "gelu"
     trunk_features: str = "raw"
     features: int = 16
     fourier_scale: float = 1.0
@@ -158,7 +159,7 @@ class DeepONet(SensorOperator):
     """
 
     def __init__(self, *, shape: OperatorShape, width: int = 128, depth: int = 3, basis: int = 64,
-                 activation: str = "tanh", trunk_features: str = "raw", features: int = 16,
+                 activation: str = "gelu", trunk_features: str = "raw", features: int = 16,
                  fourier_scale: float = 1.0, branch_in: int | None = None, generator: torch.Generator,
                  dtype: torch.dtype = torch.float32) -> None:
         super().__init__(shape, dtype=dtype)

@@ -48,7 +48,7 @@ class MTDeepONetConfig:
     width: int = 128
     depth: int = 3
     basis: int = 64
-    activation: str = "tanh"
+    activation: str = "gelu"
     trunk_features: str = "raw"
     features: int = 16
     fourier_scale: float = 1.0
