@@ -132,8 +132,10 @@ class _Local:
         if known is False or self.jt is None or not m:
             return None
         found = colored_jacobian(self.vjp_batched, m, n, self.g)
-        # more colours than a tenth of the columns: J is not usefully sparse, the diagonal stays
-        self.stats.pattern = found if found.n_colors <= max(8, n // 10) else False
+        # J counts as sparse when colouring saves at least 4× over n products; otherwise (small dense
+        # problems such as the Hock–Schittkowski set, where the diagonal scaling needs fewer
+        # evaluations: 51 vs 53 median) the diagonal preconditioner stays
+        self.stats.pattern = found if 4 * found.n_colors <= n else False
         return self.stats.pattern or None
 
     def schur(self, d: Tensor) -> Callable[[Tensor], Tensor] | None:
