@@ -143,7 +143,7 @@ class _Local:
         pattern = self._pattern()
         if pattern is None:
             return None
-        apply = schur_preconditioner(pattern, pattern.values(self.jvp, self.g), d)
+        apply = schur_preconditioner(pattern, pattern.values(self.jvp, self.vjp, self.g), d)
         if apply is not None:
             self.stats.schur_steps += 1
             self.stats.record(self.stats.scale_x, 1.0 / d)

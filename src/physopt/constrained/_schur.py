@@ -26,26 +26,36 @@ from torch import Tensor
 
 __all__ = ["ColoredJacobian", "colored_jacobian", "schur_preconditioner"]
 
-_MAX_BAND_ENTRIES = 6e7  # 2 m w doubles: 0.5 GB, what a "few GB" budget leaves to the factor
+_MAX_BAND_ENTRIES = 1e8  # 2 m w doubles in the factor (0.8 GB; twice that while factorising): heat at 10⁵ needs 6.3e7
 _MIN_BLOCK = 32  # smaller blocks only add Python-loop overhead
 _BATCH_ENTRIES = 4e6  # a batch of VJPs holds batch × n doubles (32 MB)
+_DENSE_ROW = 10.0  # a row with 10× the median nonzeros is dense (kept out of the colouring)
 
 
 @dataclass(frozen=True)
 class ColoredJacobian:
-    """Pattern of ``J`` (``rows``, ``cols`` of the nonzeros) and a column colouring of it."""
+    """Pattern of ``J``'s sparse rows (``rows``, ``cols`` of the nonzeros), a column colouring of it,
+    and the dense rows (more than ``_DENSE_ROW`` times the median count of nonzeros, e.g. an integral
+    constraint ``f₂(x) ≤ ε``), which are kept out of the colouring and read by one reverse pass each."""
 
     rows: Tensor
     cols: Tensor
     color: Tensor  # per column
     n_colors: int
     shape: tuple[int, int]
+    dense: Tensor  # row indices
 
-    def values(self, jvp: Callable[[Tensor], Tensor], like: Tensor) -> Tensor:
-        """``J[rows, cols]`` from ``n_colors`` products ``J v`` (``v`` the indicator of one colour)."""
+    def values(self, jvp: Callable[[Tensor], Tensor], vjp: Callable[[Tensor], Tensor],
+               like: Tensor) -> tuple[Tensor, Tensor]:
+        """``J[rows, cols]`` from ``n_colors`` products ``J v`` (``v`` the indicator of one colour), and
+        the dense rows ``(k, n)`` from ``k`` products ``Jᵀ eᵢ``."""
         color = self.color.to(like.device)
         out = torch.stack([jvp((color == k).to(like)) for k in range(self.n_colors)])
-        return out[color[self.cols.to(like.device)], self.rows.to(like.device)]
+        sparse = out[color[self.cols.to(like.device)], self.rows.to(like.device)]
+        unit = torch.zeros(self.dense.numel(), self.shape[0], dtype=like.dtype, device=like.device)
+        unit[torch.arange(self.dense.numel(), device=like.device), self.dense.to(like.device)] = 1.0
+        dense = torch.stack([vjp(e) for e in unit]) if self.dense.numel() else like.new_zeros(0, self.shape[1])
+        return sparse, dense
 
 
 def colored_jacobian(vjp_batched: Callable[[Tensor], Tensor], m: int, n: int, like: Tensor) -> ColoredJacobian:
@@ -60,7 +70,11 @@ def colored_jacobian(vjp_batched: Callable[[Tensor], Tensor], m: int, n: int, li
         rows.append((r + start).cpu())
         cols.append(c.cpu())
     row_t, col_t = torch.cat(rows), torch.cat(cols)
-    # greedy colouring of the column intersection graph, columns in order
+    counts = torch.bincount(row_t, minlength=m)
+    dense_mask = counts > max(_DENSE_ROW * float(counts.double().median()), 16.0)
+    keep = ~dense_mask[row_t]
+    row_t, col_t = row_t[keep], col_t[keep]
+    # greedy colouring of the column intersection graph (sparse rows), columns in order
     by_row: list[list[int]] = [[] for _ in range(m)]
     by_col: list[list[int]] = [[] for _ in range(n)]
     for r, c in zip(row_t.tolist(), col_t.tolist(), strict=True):
@@ -74,14 +88,31 @@ def colored_jacobian(vjp_batched: Callable[[Tensor], Tensor], m: int, n: int, li
             k += 1
         color[c] = k
     n_colors = max(color, default=-1) + 1
-    return ColoredJacobian(row_t, col_t, torch.tensor(color, dtype=torch.long), n_colors, (m, n))
+    return ColoredJacobian(row_t, col_t, torch.tensor(color, dtype=torch.long), n_colors, (m, n),
+                           dense_mask.nonzero().flatten())
 
 
-def schur_preconditioner(pattern: ColoredJacobian, values: Tensor, d: Tensor) -> Callable[[Tensor], Tensor] | None:
-    """``v ↦ (v_x / d, S⁻¹ v_c)`` with ``S = J diag(d)⁻¹ Jᵀ`` (``None``: band too wide or ``S`` singular)."""
-    m, n = pattern.shape
+def schur_preconditioner(pattern: ColoredJacobian, values: tuple[Tensor, Tensor],
+                         d: Tensor) -> Callable[[Tensor], Tensor] | None:
+    """``v ↦ (v_x / d, S⁻¹ v_c)`` with ``S = J diag(d)⁻¹ Jᵀ`` on the sparse rows, ``gᵢᵀ d⁻¹ gᵢ`` on each
+    dense row (their coupling to the rest dropped: a low-rank change MINRES absorbs in a few extra
+    steps); ``None``: band too wide or ``S`` singular."""
+    m_all, n = pattern.shape
     dev = d.device
-    rows, cols = pattern.rows.to(dev), pattern.cols.to(dev)
+    dense_rows = pattern.dense.to(dev)
+    is_sparse = torch.ones(m_all, dtype=torch.bool, device=dev)
+    is_sparse[dense_rows] = False
+    sparse_rows = is_sparse.nonzero().flatten()
+    position = torch.cumsum(is_sparse.long(), 0) - 1  # index among the sparse rows
+    m = sparse_rows.numel()
+    sparse_values, dense_values = values
+    dense_diag = (dense_values**2 / d).sum(1)
+    if bool((dense_diag <= 0).any()):
+        return None
+    if m == 0:
+        return lambda v: torch.cat([v[:n] / d, v[n:] / dense_diag])
+    rows, cols = position[pattern.rows.to(dev)], pattern.cols.to(dev)
+    values = sparse_values
     with warnings.catch_warnings():  # torch's "sparse support is in beta" notices, once per product
         warnings.simplefilter("ignore", UserWarning)
         jmat = torch.sparse_coo_tensor(torch.stack([rows, cols]), values / d[cols], (m, n),
@@ -123,7 +154,8 @@ def schur_preconditioner(pattern: ColoredJacobian, values: Tensor, d: Tensor) ->
         chol.append(lk)
 
     def apply(v: Tensor) -> Tensor:
-        vx, vc = v[:n] / d, torch.nn.functional.pad(v[n:], (0, pad)).reshape(nb, block, 1)
+        vx, vall = v[:n] / d, v[n:]
+        vc = torch.nn.functional.pad(vall[sparse_rows], (0, pad)).reshape(nb, block, 1)
         y = []
         for k in range(nb):
             rhs = vc[k] if k == 0 else vc[k] - coupling[k - 1] @ y[-1]
@@ -132,6 +164,9 @@ def schur_preconditioner(pattern: ColoredJacobian, values: Tensor, d: Tensor) ->
         for k in range(nb - 1, -1, -1):
             rhs = y[k] if k == nb - 1 else y[k] - coupling[k].T @ x[k + 1]
             x[k] = torch.linalg.solve_triangular(chol[k].T, rhs, upper=True)
-        return torch.cat([vx, torch.cat(x).reshape(-1)[:m]])
+        out = torch.empty_like(vall)
+        out[sparse_rows] = torch.cat(x).reshape(-1)[:m]
+        out[dense_rows] = vall[dense_rows] / dense_diag
+        return torch.cat([vx, out])
 
     return apply

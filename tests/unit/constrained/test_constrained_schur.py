@@ -33,7 +33,8 @@ def test_colouring_recovers_the_jacobian_exactly() -> None:
     nz = (j != 0).to(D64)
     conflicts = ((nz.T @ nz) > 0).sum(1) - 1
     assert int(nz.sum(1).max()) <= pattern.n_colors <= int(conflicts.max()) + 1
-    values = pattern.values(lambda v: j @ v, torch.zeros(n, dtype=D64))
+    values, dense = pattern.values(lambda v: j @ v, lambda w: w @ j, torch.zeros(n, dtype=D64))
+    assert pattern.dense.numel() == 0 and dense.shape == (0, n)
     rebuilt = torch.zeros_like(j)
     rebuilt[pattern.rows, pattern.cols] = values
     assert torch.equal(rebuilt, j)
@@ -44,7 +45,7 @@ def test_preconditioner_applies_the_inverse_of_the_block_diagonal() -> None:
     m, n = j.shape
     d = torch.linspace(0.01, 3.0, n, dtype=D64)
     pattern = colored_jacobian(lambda e: e @ j, m, n, d)
-    apply = schur_preconditioner(pattern, pattern.values(lambda v: j @ v, d), d)
+    apply = schur_preconditioner(pattern, pattern.values(lambda v: j @ v, lambda w: w @ j, d), d)
     assert apply is not None
     s = j @ torch.diag(1 / d) @ j.T
     v = torch.randn(n + m, generator=torch.Generator().manual_seed(3), dtype=D64)
@@ -66,4 +67,26 @@ def test_too_wide_a_band_is_refused(monkeypatch) -> None:
     d = torch.ones(n, dtype=D64)
     pattern = colored_jacobian(lambda e: e @ j, m, n, d)
     monkeypatch.setattr(schur, "_MAX_BAND_ENTRIES", 10)
-    assert schur_preconditioner(pattern, pattern.values(lambda v: j @ v, d), d) is None
+    assert schur_preconditioner(pattern, pattern.values(lambda v: j @ v, lambda w: w @ j, d), d) is None
+
+
+def test_dense_rows_are_kept_out_of_the_colouring() -> None:
+    # a PDE-like band plus one row that touches every variable (an integral constraint f₂(x) ≤ ε)
+    j = banded_jacobian(m=60, n=100)
+    j[25] = torch.linspace(1.0, 2.0, 100, dtype=D64)
+    m, n = j.shape
+    d = torch.linspace(0.5, 2.0, n, dtype=D64)
+    pattern = colored_jacobian(lambda e: e @ j, m, n, d)
+    assert pattern.dense.tolist() == [25]
+    assert pattern.n_colors <= 6  # the band alone, as without the dense row (a dense row would force n)
+    values = pattern.values(lambda v: j @ v, lambda w: w @ j, d)
+    torch.testing.assert_close(values[1][0], j[25], rtol=0.0, atol=0.0)
+    apply = schur_preconditioner(pattern, values, d)
+    assert apply is not None
+    keep = [i for i in range(m) if i != 25]
+    s = j[keep] @ torch.diag(1 / d) @ j[keep].T
+    v = torch.randn(n + m, generator=torch.Generator().manual_seed(5), dtype=D64)
+    got = apply(v)
+    # the dense row: its own Schur entry gᵀ d⁻¹ g (coupling dropped); the rest as in the test above
+    torch.testing.assert_close(got[n + 25], v[n + 25] / (j[25] ** 2 / d).sum(), rtol=1e-14, atol=0.0)
+    torch.testing.assert_close(got[n:][keep], torch.linalg.solve(s, v[n:][keep]), rtol=1e-7, atol=0.0)
