@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 
 from ._krylov import minres
+from ._schur import ColoredJacobian, colored_jacobian, schur_preconditioner
 
 __all__ = ["NewtonStats", "SubResult", "solve_equality"]
 
@@ -56,6 +57,10 @@ class NewtonStats:
     krylov_iterations: int = 0
     scale_x: list[float] = field(default_factory=lambda: [math.inf, 0.0])
     scale_c: list[float] = field(default_factory=lambda: [math.inf, 0.0])
+    jvps: int = 0
+    # the sparsity pattern of J, found once per run (None until then; False where it is unavailable)
+    pattern: ColoredJacobian | None | bool = None
+    schur_steps: int = 0
 
     def record(self, which: list[float], m: Tensor) -> None:
         if m.numel():
@@ -99,6 +104,7 @@ class _Local:
         return torch.zeros_like(v) if out is None else out
 
     def jvp(self, v: Tensor) -> Tensor:
+        self.stats.jvps += 1
         if self.jt is None:
             return self.w0.new_zeros(self.w0.shape)
         out = torch.autograd.grad(self.jt, self.w0, v, retain_graph=True, allow_unused=True)[0]
@@ -110,13 +116,51 @@ class _Local:
         out = torch.autograd.grad(self.c, self.z, w, retain_graph=True, allow_unused=True)[0]
         return torch.zeros_like(self.g) if out is None else out
 
-    def preconditioner(self, gen: torch.Generator) -> Tensor:
+    def vjp_batched(self, e: Tensor) -> Tensor:
+        """Rows of ``E J`` for a batch ``E`` (vmap'ed reverse passes; one at a time if vmap fails)."""
+        try:
+            out = torch.autograd.grad(self.c, self.z, e, retain_graph=True, is_grads_batched=True)[0]
+        except RuntimeError:
+            out = torch.stack([self.vjp(row) for row in e])
+        return out
+
+    def _pattern(self) -> ColoredJacobian | None:
+        n, m = self.g.numel(), self.w0.numel()
+        known = self.stats.pattern
+        if isinstance(known, ColoredJacobian) and known.shape == (m, n):
+            return known
+        if known is False or self.jt is None or not m:
+            return None
+        found = colored_jacobian(self.vjp_batched, m, n, self.g)
+        # J counts as sparse when colouring saves at least 4× over n products; otherwise (small dense
+        # problems such as the Hock–Schittkowski set, where the diagonal scaling needs fewer
+        # evaluations: 51 vs 53 median) the diagonal preconditioner stays
+        self.stats.pattern = found if 4 * found.n_colors <= n else False
+        return self.stats.pattern or None
+
+    def schur(self, d: Tensor) -> Callable[[Tensor], Tensor] | None:
+        """``v ↦ (v_x / d, S⁻¹ v_c)``, ``S = J diag(d)⁻¹ Jᵀ`` (:mod:`._schur`); ``None`` if unavailable."""
+        pattern = self._pattern()
+        if pattern is None:
+            return None
+        apply = schur_preconditioner(pattern, pattern.values(self.jvp, self.vjp, self.g), d)
+        if apply is not None:
+            self.stats.schur_steps += 1
+            self.stats.record(self.stats.scale_x, 1.0 / d)
+        return apply
+
+    def preconditioner(self, gen: torch.Generator) -> Tensor | Callable[[Tensor], Tensor]:
+        """``diag(D)⁻¹ ⊕ S⁻¹`` (:mod:`._schur`) when ``J`` is sparse and banded, else the diagonal of the
+        module docstring; ``D = |diag H|`` estimated from Rademacher probes (exact for diagonal ``H``)."""
         n = self.g.numel()
         dh = torch.zeros_like(self.g)
         sq = self.w0.new_zeros(self.w0.shape)
         probes = [torch.randint(0, 2, (n,), generator=gen).to(self.g) * 2.0 - 1.0 for _ in range(_PROBES)]
         for v in probes:
             dh += v * self.hvp(v) / _PROBES
+        apply = self.schur(dh.abs() + 1e-8 * max(1.0, float(dh.abs().max())))
+        if apply is not None:
+            return apply
         mx = 1.0 / (dh.abs() + 1.0)
         for v in probes:
             sq += self.jvp(v * mx.sqrt()) ** 2 / _PROBES
@@ -168,7 +212,7 @@ def solve_equality(
 
         grad_f = loc.g - loc.vjp(lam0)
         sol = minres(ls_op, torch.cat([-grad_f, torch.zeros_like(lam0)]), rtol=1e-8,
-                     max_iter=min(max(50, 10 * (n0 + lam0.numel())), 50000))
+                     max_iter=min(max(50, 10 * (n0 + lam0.numel())), 50000), precond=loc.schur(torch.ones_like(loc.g)))
         stats.krylov_iterations += sol.iterations
         if bool(torch.isfinite(sol.x).all()):
             loc = _Local(fn, z0, sol.x[n0:].detach(), stats)

@@ -30,6 +30,7 @@ from torch import Tensor
 from ._exact_al_mf import NewtonStats, SubResult, solve_equality
 from ._nlp import NLP, project
 from ._result import MinimizeResult, MinimizeStatus, build_result
+from ._schur import ColoredJacobian
 
 __all__ = ["run_newton"]
 
@@ -173,8 +174,12 @@ def _finish(nlp: NLP, final: tuple[Tensor, Tensor, float], stats: NewtonStats, s
     f, h, g = (t.detach() for t in nlp.values(x))
     me = nlp.m_eq
     work = (f"; {stats.newton_steps} Newton steps, {stats.krylov_iterations} MINRES iterations, scaling of "
-            f"variables {stats.scale_x[0]:.1e}..{stats.scale_x[1]:.1e}, of constraint rows "
-            f"{stats.scale_c[0]:.1e}..{stats.scale_c[1]:.1e}")
+            f"variables {stats.scale_x[0]:.1e}..{stats.scale_x[1]:.1e}")
+    if math.isfinite(stats.scale_c[0]):
+        work += f", of constraint rows {stats.scale_c[0]:.1e}..{stats.scale_c[1]:.1e}"
+    if isinstance(stats.pattern, ColoredJacobian):
+        work += (f"; Schur-complement preconditioner in {stats.schur_steps} steps (J: {stats.pattern.rows.numel()} "
+                 f"nonzeros, {stats.pattern.n_colors} colours)")
     return build_result(
         x=x, shape=nlp.shape, fun=float(f), grad_lagrangian=r, h=h, g=g, lam=lam[:me],
         mu=lam[me:].clamp(min=0.0), lower=nlp.lower, upper=nlp.upper, status=status, reason=reason + work,

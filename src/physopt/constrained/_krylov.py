@@ -4,7 +4,8 @@ Paige & Saunders, "Solution of sparse indefinite systems of linear equations", S
 12 (1975), in the preconditioned form of Choi, Paige & Saunders (SIAM J. Sci. Comput. 33, 2011, Alg.
 "MINRES" with ``M``): the Lanczos process on ``M^{-1/2} K M^{-1/2}``, one Givens rotation per step,
 three vectors of storage. Only products ``K v`` are needed, so the KKT matrix is never formed. The
-preconditioner is a positive diagonal ``m ≈ diag(M⁻¹)`` (our row scaling, see :mod:`._newton`).
+preconditioner ``M⁻¹`` is symmetric positive definite: a diagonal (a tensor, the row scaling of
+:mod:`._exact_al_mf`) or a callable ``v ↦ M⁻¹ v`` (the Schur-complement preconditioner, :mod:`._schur`).
 
 Stopping: the recurrence estimate ``φ̄ₖ = ‖rₖ‖_{M⁻¹}`` falls to ``rtol · ‖b‖_{M⁻¹}`` or ``max_iter``
 steps were taken. The returned ``residual`` is the true relative residual ``‖b − K x‖₂ / ‖b‖₂``,
@@ -38,13 +39,20 @@ def minres(
     *,
     rtol: float,
     max_iter: int,
-    precond: Tensor | None = None,
+    precond: Tensor | Callable[[Tensor], Tensor] | None = None,
 ) -> KrylovSolve:
-    """Solve ``K x = b`` for symmetric ``K`` given as ``op(v) = K v`` (``precond``: diagonal of ``M⁻¹``)."""
-    m = torch.ones_like(b) if precond is None else precond
+    """Solve ``K x = b`` for symmetric ``K`` given as ``op(v) = K v`` (``precond``: ``M⁻¹``, a diagonal
+    or a callable)."""
+    if precond is None or isinstance(precond, Tensor):
+        diag = torch.ones_like(b) if precond is None else precond
+
+        def apply(v: Tensor) -> Tensor:
+            return diag * v
+    else:
+        apply = precond
     x = torch.zeros_like(b)
     r1 = b.clone()
-    y = m * r1
+    y = apply(r1)
     beta1 = math.sqrt(max(float(r1 @ y), 0.0))
     if beta1 == 0.0:
         return KrylovSolve(x, 0.0, 0)
@@ -65,7 +73,7 @@ def minres(
         alfa = float(v @ y)
         y = y - (alfa / beta) * r2
         r1, r2 = r2, y
-        y = m * r2
+        y = apply(r2)
         old_beta, beta = beta, math.sqrt(max(float(r2 @ y), 0.0))
         old_eps = epsln
         delta = cs * dbar + sn * alfa

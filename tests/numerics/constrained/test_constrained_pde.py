@@ -2,8 +2,9 @@
 
 Every case checks the solver's ``(y, u)`` and adjoint ``p`` against :mod:`pde_problems`'s reference
 (KKT solve, or the primal-dual active set method with a box on the control) and its KKT residual.
-Tolerances: the solver stops at KKT ≤ 1e-8; the error in ``x`` is that residual times the norm of the
-inverse KKT matrix, ≤ ~1/α = 100 for these problems, so 1e-6 on ``x`` (|x*| ~ 10) and 1e-6 on ``p``.
+Tolerances: the solver stops at KKT ≤ tol (1e-8, or 10× the rounding floor of ``A y`` where that is
+larger: 1-D at 10⁴, see ``LQControl.tolerance``); the error in ``x`` is that residual times the norm of
+the inverse KKT matrix, ≤ ~1/α = 100 for these problems, so 100 tol on ``x`` (|x*| ~ 10) and on ``p``.
 """
 
 from __future__ import annotations
@@ -13,22 +14,33 @@ import pytest
 import torch
 from pde_problems import LQControl, heat, poisson
 
-from physopt.constrained import MinimizeStatus, minimize
+from physopt.constrained import MinimizeResult, MinimizeStatus, minimize
 
-# boxes on the 1-D problems take 7-17 s (barrier steps on κ(A) ~ 1e3 systems): slow
-SMALL = [poisson(1, 30), poisson(2, 7), heat(10, 5), poisson(2, 7, box=(-6.0, 6.0)),
-         pytest.param(poisson(1, 50, box=(0.0, 15.0)), marks=pytest.mark.slow),
-         pytest.param(heat(10, 5, box=(0.0, 30.0)), marks=pytest.mark.slow)]
-LARGE = [poisson(2, 22), heat(25, 20), poisson(2, 22, box=(-6.0, 6.0))]
+SMALL = [poisson(1, 30), poisson(2, 7), heat(10, 5), poisson(2, 7, box=(-6.0, 6.0)), poisson(1, 50, box=(0.0, 15.0)),
+         heat(10, 5, box=(0.0, 30.0))]
+# ~10³ variables, every kind with and without a box: the Schur-complement preconditioner makes these
+# take well under a second each (the diagonal one needed 10⁴-10⁵ MINRES steps on the 1-D ones)
+THOUSAND = [poisson(1, 500), poisson(2, 22), heat(32, 16),
+            poisson(1, 500, box=(0.0, 15.0)), poisson(2, 22, box=(-6.0, 6.0)), heat(32, 16, box=(0.0, 30.0))]
+# ~10⁴ variables: 10-20 s each without a box, 100-160 s with one. The boxed ones fail today (measured,
+# strict xfail so that a fix shows): 1-D converges to KKT 9e-8 but one control value is 1.6e-5 off the
+# reference (rel. 1e-6, past the 100 tol bound); 2-D and heat end max_iter at barrier τ ≤ 1e-10 with
+# stationarity stuck at 7e-6 / 2e-5 (barrier Hessian scaled 1e-8..1e8; the active-set polish does not fire)
+_BOX_FAILS = pytest.mark.xfail(strict=True, reason="interior-point endgame at 10⁴ (see comment)")
+TEN_THOUSAND = [poisson(1, 5000), poisson(2, 71), heat(100, 50),
+                pytest.param(poisson(1, 5000, box=(0.0, 15.0)), marks=_BOX_FAILS),
+                pytest.param(poisson(2, 71, box=(-6.0, 6.0)), marks=_BOX_FAILS),
+                pytest.param(heat(100, 50, box=(0.0, 30.0)), marks=_BOX_FAILS)]
 
-
-def check(problem: LQControl, **kwargs: object) -> None:
+def check(problem: LQControl, **kwargs: object) -> MinimizeResult:
     x_ref, p_ref = problem.reference()
-    res = minimize(problem.fun, torch.zeros(problem.n), eq=[problem.eq], bounds=problem.bounds(), **kwargs)
+    tol = problem.tolerance()  # 1e-8, or above the rounding floor at 1-D 10⁴ (see pde_problems)
+    res = minimize(problem.fun, torch.zeros(problem.n), eq=[problem.eq], bounds=problem.bounds(), tol=tol, **kwargs)
     assert res.status is MinimizeStatus.CONVERGED, res.message
-    assert res.kkt_residual <= 1e-8
-    np.testing.assert_allclose(res.x.numpy(), x_ref, atol=1e-6, rtol=0)
-    np.testing.assert_allclose(res.multipliers.eq.numpy(), p_ref, atol=1e-6, rtol=0)
+    assert res.kkt_residual <= tol
+    np.testing.assert_allclose(res.x.numpy(), x_ref, atol=100 * tol, rtol=0)
+    np.testing.assert_allclose(res.multipliers.eq.numpy(), p_ref, atol=100 * tol, rtol=0)
+    return res
 
 
 def test_reference_is_a_kkt_point() -> None:
@@ -56,7 +68,15 @@ def test_small(problem: LQControl) -> None:
     check(problem, method="newton")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("problem", LARGE, ids=lambda p: p.name)
+@pytest.mark.parametrize("problem", THOUSAND, ids=lambda p: p.name)
 def test_thousand_variables(problem: LQControl) -> None:
+    res = check(problem, method="newton")
+    # preconditioned MINRES: measured 20-50 products without a box and 200-800 with one (interior-point
+    # path of ~40-80 Newton steps); the diagonal preconditioner needed 6 000-100 000
+    assert res.nhvp <= (2000 if problem.box else 200)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", TEN_THOUSAND, ids=lambda p: getattr(p, "name", None))
+def test_ten_thousand_variables(problem: LQControl) -> None:
     check(problem, method="newton")
