@@ -140,7 +140,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         multipliers={k: v for k, v in b.objective.stats().items()
                      if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
         roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
-        trainable={k: float(b.params[k].detach()) for k in b.problem.trainable},
+        trainable=b.params.snapshot(),
     )
 
 

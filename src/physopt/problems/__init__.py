@@ -25,11 +25,23 @@ from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
 from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual, Value, value_at
 from ._csg import Boolean, Difference, Intersection, Union
-from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval, fill_by_rejection
+from ._domain import (
+    Box,
+    Disk,
+    Domain,
+    Instant,
+    Interval,
+    Polygon,
+    Rectangle,
+    SpaceTime,
+    TimeInterval,
+    fill_by_rejection,
+)
 from ._energy import Energy
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
 
@@ -46,6 +58,7 @@ __all__ = [
     "Domain",
     "Energy",
     "Initial",
+    "Instant",
     "Integral",
     "Intersection",
     "Interval",
@@ -58,9 +71,12 @@ __all__ = [
     "Reference",
     "Residual",
     "SpaceTime",
+    "TRANSFORMS",
     "TimeInterval",
+    "Transform",
     "Transport",
     "Union",
+    "Unknown",
     "Value",
     "available",
     "build_ansatz",
