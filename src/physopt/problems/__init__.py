@@ -23,7 +23,18 @@ from typing import Any
 from . import ops
 from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
-from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual, Value, value_at
+from ._conditions import (
+    Condition,
+    ConstraintForm,
+    Data,
+    Dirichlet,
+    Initial,
+    Neumann,
+    Periodic,
+    Residual,
+    Value,
+    value_at,
+)
 from ._csg import Boolean, Difference, Intersection, Union
 from ._domain import (
     Box,
@@ -51,6 +62,7 @@ __all__ = [
     "Boolean",
     "Box",
     "Condition",
+    "ConstraintForm",
     "Data",
     "Difference",
     "Dirichlet",
