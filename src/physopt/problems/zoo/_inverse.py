@@ -2,6 +2,8 @@
 
 Each problem takes ``noise`` (relative level: σ = noise · RMS of the clean observations, Gaussian,
 drawn from ``seed``) and states the truth of every unknown, so reports give the relative error.
+``discrepancy=True`` (with ``noise`` > 0 and ``roles.data = "alm"``) fits the data to the noise level
+as one constraint instead of a penalty (:class:`~physopt.problems.Data`).
 
 - ``burgers-inverse``: ν of the Burgers problem (truth 0.01/π) from ``sensors`` samples of the
   exact Cole–Hopf solution at Halton points of [-1, 1] × [0, 0.99] (Raissi et al. 2019, §4.1.1,
@@ -41,17 +43,18 @@ def _sensors(n: int, lo: tuple[float, ...], hi: tuple[float, ...], seed: int) ->
     return qmc.scale(qmc.Halton(len(lo), scramble=True, seed=seed).random(n), lo, hi)
 
 
-def _observe(points: np.ndarray, clean: np.ndarray, *, noise: float, seed: int,
+def _observe(points: np.ndarray, clean: np.ndarray, *, noise: float, seed: int, discrepancy: bool,
              components: tuple[int, ...] | None = None) -> Data:
     gen = torch.Generator().manual_seed(seed + 1)  # the noise stream is not the sensor-placement stream
     return Data.noisy(torch.from_numpy(points), torch.from_numpy(np.asarray(clean).reshape(len(points), -1)),
-                      level=noise, generator=gen, components=components)
+                      level=noise, generator=gen, components=components, discrepancy=discrepancy)
 
 
-def burgers_inverse(*, noise: float = 0.0, sensors: int = 2000, seed: int = 0, nu_guess: float = 0.01) -> Problem:
+def burgers_inverse(*, noise: float = 0.0, discrepancy: bool = False, sensors: int = 2000, seed: int = 0,
+                    nu_guess: float = 0.01) -> Problem:
     """ν of the Burgers problem from ``sensors`` noisy samples (``log`` parametrisation, start ``nu_guess``)."""
     pts = _sensors(sensors, (-1.0, 0.0), (1.0, 0.99), seed)
-    data = _observe(pts, burgers_cole_hopf(pts[:, 0], pts[:, 1]), noise=noise, seed=seed)
+    data = _observe(pts, burgers_cole_hopf(pts[:, 0], pts[:, 1]), noise=noise, seed=seed, discrepancy=discrepancy)
     grid = _reference_grid()
     reference = Reference.from_function(lambda p: burgers_cole_hopf(p[:, 0], p[:, 1]), grid, grid_shape=(256, 100),
                                         source="exact Cole–Hopf solution, 256 x 100 grid (the burgers reference)")
@@ -94,11 +97,12 @@ def _lv_residual(x: torch.Tensor, u: torch.Tensor, params) -> torch.Tensor:
                       du[:, 1:2] - params["delta"] * X * Y + params["gamma"] * Y], dim=1)
 
 
-def lotka_volterra_inverse(*, noise: float = 0.0, sensors: int = 60, seed: int = 0, guess: float = 0.5) -> Problem:
+def lotka_volterra_inverse(*, noise: float = 0.0, discrepancy: bool = False, sensors: int = 60, seed: int = 0,
+                           guess: float = 0.5) -> Problem:
     """The four Lotka–Volterra rates (each ``log``-parametrised, started at ``guess``) from
     ``sensors`` samples of (x, y) on [0, 6]."""
     t = np.sort(_sensors(sensors, (0.0,), (_LV_T,), seed), axis=0)
-    data = _observe(t, lotka_volterra(t[:, 0]), noise=noise, seed=seed)
+    data = _observe(t, lotka_volterra(t[:, 0]), noise=noise, seed=seed, discrepancy=discrepancy)
     ts = np.linspace(0.0, _LV_T, 601)[:, None]
     u0 = torch.tensor(_LV_U0)
     return Problem(
@@ -126,12 +130,14 @@ def _kovasznay_pde(x: torch.Tensor, out: torch.Tensor, params) -> torch.Tensor:
     return torch.cat([mom_x, mom_y, gu[:, 0:1] + gv[:, 1:2]], dim=1)
 
 
-def kovasznay_inverse(*, noise: float = 0.0, sensors: int = 500, seed: int = 0, re_guess: float = 10.0) -> Problem:
+def kovasznay_inverse(*, noise: float = 0.0, discrepancy: bool = False, sensors: int = 500, seed: int = 0,
+                      re_guess: float = 10.0) -> Problem:
     """The Reynolds number (truth 20) from ``sensors`` samples of (u, v); walls carry the exact velocity."""
     re = 20.0
     lo, hi = (-0.5, -0.5), (1.0, 1.5)
     pts = _sensors(sensors, lo, hi, seed)
-    data = _observe(pts, kovasznay_exact(pts, re=re)[:, :2], noise=noise, seed=seed, components=(0, 1))
+    data = _observe(pts, kovasznay_exact(pts, re=re)[:, :2], noise=noise, seed=seed,
+                    discrepancy=discrepancy, components=(0, 1))
     grid = grid_points(np.linspace(-0.5, 1.0, 101), np.linspace(-0.5, 1.5, 101))
     return Problem(
         name="kovasznay-inverse",
