@@ -5,6 +5,7 @@ Everything the command line does is one call here, so notebooks and tests never 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +30,19 @@ from .config import (
     resolve,
     to_dict,
 )
-from .evaluation import Report, comparable_metrics, max_abs_error, plot_solution, plot_training, rel_l2, versions
-from .problems import Problem, SpaceTime
+from .evaluation import (
+    DataMisfit,
+    Report,
+    UnknownResult,
+    comparable_metrics,
+    max_abs_error,
+    plot_solution,
+    plot_training,
+    plot_unknowns,
+    rel_l2,
+    versions,
+)
+from .problems import Data, Problem, SpaceTime
 from .runtime import Runtime
 from .training import Callback, FitResult, ProgressBar, Trainer, run_directory_callbacks
 
@@ -111,6 +123,28 @@ def _violations(b: Built) -> dict[str, dict[str, float]]:
     return out
 
 
+def _unknowns(b: Built) -> dict[str, UnknownResult]:
+    found = b.params.snapshot()
+    return {k: UnknownResult.of(value=found[k], initial=float(u.initial), truth=u.truth, parametrisation=u.describe())
+            for k, u in b.problem.unknowns.items()}
+
+
+def _data_misfit(b: Built) -> dict[str, DataMisfit]:
+    """RMS misfit over *all* observations of every Data condition (batched ones included)."""
+    out = {}
+    for name, cond in b.problem.conditions.items():
+        if not isinstance(cond, Data):
+            continue
+        gen = torch.Generator(device=b.runtime.device).manual_seed(_EVAL_SEED)
+        every = dataclasses.replace(cond, batch=None)
+        with torch.no_grad():
+            r = every.residual(b.model, every.sample(b.problem.domain, 0, generator=gen, dtype=b.dtype), b.params)
+        rms = float(r.pow(2).mean().sqrt())
+        ratio = rms / cond.noise if cond.noise else None
+        out[name] = DataMisfit(rms=rms, noise=cond.noise, ratio=ratio, observations=int(r.shape[0]))
+    return out
+
+
 def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_label: str) -> Report:
     metrics = _evaluator(b.problem, b.runtime)(b.model) if b.problem.reference is not None else {}
     if (ref := b.problem.reference) is not None:  # time steps: the last input column of a space-time problem
@@ -129,6 +163,8 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
             plots += [p.name] if p is not None else []
         p = plot_training(fit.history, out / "training.png")
         plots += [p.name] if p is not None else []
+        p = plot_unknowns(fit.history, {k: u.truth for k, u in b.problem.unknowns.items()}, out / "unknowns.png")
+        plots += [p.name] if p is not None else []
     return Report(
         problem=problem_label, optimizer=cfg.optim.name, constraints=cfg.constraints, steps=fit.steps,
         wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"),
@@ -140,7 +176,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         multipliers={k: v for k, v in b.objective.stats().items()
                      if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
         roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
-        trainable={k: float(b.params[k].detach()) for k in b.problem.trainable},
+        trainable=b.params.snapshot(), unknowns=_unknowns(b), data_misfit=_data_misfit(b),
     )
 
 

@@ -18,7 +18,7 @@ from .. import optim as optim_pkg
 from ..models import HardConstraint, model_spec
 from ..problems import Problem, SpaceTime, build_ansatz
 from ..runtime import Runtime, parse_device
-from ..training import BUDGET_CLOCKS, Causal, Objective, Phase, Role, Sampler
+from ..training import BUDGET_CLOCKS, Causal, Objective, Parameters, Phase, Role, Sampler
 from ._methods import TRANSFORMS, method_spec
 from ._modes import constraint_mode
 from ._problems import load_problem
@@ -85,7 +85,7 @@ class Built:
     objective: Objective
     sampler: Sampler
     phases: list[Phase]
-    params: dict[str, torch.Tensor]
+    params: Parameters
     dtype: torch.dtype
     runtime: Runtime
 
@@ -224,8 +224,8 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
                           rar_add=s.rar_add, dtype=dtype)
     except ValueError as err:
         raise ConfigError(f"sampler: {err}") from err
-    params: dict[str, torch.Tensor] = {k: torch.tensor(v, dtype=dtype) for k, v in problem.params.items()}
-    params.update({k: torch.nn.Parameter(torch.tensor(v, dtype=dtype)) for k, v in problem.trainable.items()})
+    params = Parameters.create(constants=problem.params, unknowns=problem.unknowns, dtype=dtype,
+                               device=runtime.device)  # on the device from the start: mode.wrap keeps it
     if mode.wrap is not None:
         try:
             model = mode.wrap(cfg, problem, net, params, gen, dtype)
@@ -241,14 +241,4 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
         except ValueError as err:
             raise ConfigError(f"optimizer {', '.join(least_squares)}: {err}") from None
     model = model.to(runtime.device)
-    params = {k: _to_device(v, runtime.device) for k, v in params.items()}
     return Built(problem, model, objective, sampler, phases, params, dtype, runtime)
-
-
-def _to_device(value: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """A parameter moved to ``device`` stays a leaf :class:`torch.nn.Parameter` (a no-op on its own device)."""
-    if value.device == device:
-        return value
-    if isinstance(value, torch.nn.Parameter):
-        return torch.nn.Parameter(value.detach().to(device))
-    return value.to(device)

@@ -101,4 +101,30 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "sdgd": {"dims": 5},  # 5 of d Laplacian terms per step; set 0 (full Laplacian) for dim < 5
         "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
     },
+    # Inverse problems (docs/inverse.md; `python benchmarks/inverse.py` measures them): the forward
+    # recipe of the same equation, the unknowns log-parametrised and trained with the network.
+    "burgers-inverse": {
+        "constraints": "hard",  # IC and walls exact; the data term stays a penalty
+        "steps": 3000,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 6},
+        "sampler": {"method": "sobol", "sizes": {"pde": 4000}},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
+    "lotka-volterra-inverse": {
+        "constraints": "hard",  # u = u0 + t·N(t)
+        "steps": 3000,
+        "eval_every": 250,
+        "model": {"width": 32, "depth": 3},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
+    "kovasznay-inverse": {
+        "constraints": "penalty",
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
 }

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ._inverse import DataMisfit, UnknownResult, inverse_markdown
+
 __all__ = ["Report", "versions"]
 
 # Keys that must be present in report.json (DESIGN.md public contract).
@@ -47,6 +49,9 @@ class Report:
     every condition (``penalty``, ``hard``, ``lagrangian``, ``alm``); ``violations`` gives, per
     non-PDE condition, ``train_max`` / ``train_rms`` (max and RMS residual on the training points
     at the final model) and ``eval_max`` / ``eval_rms`` (the same on the fixed evaluation sample).
+    Inverse problems add ``unknowns`` (each unknown's final value, truth, relative error and
+    parametrisation: :class:`UnknownResult`) and ``data_misfit`` (RMS misfit of each ``Data``
+    condition against its noise level: :class:`DataMisfit`).
     """
 
     problem: str
@@ -76,6 +81,8 @@ class Report:
     l1_rel: float | None = None
     mse: float | None = None
     nrmse: float | None = None
+    unknowns: dict[str, UnknownResult] = field(default_factory=dict)
+    data_misfit: dict[str, DataMisfit] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +93,11 @@ class Report:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        data = {k: v for k, v in data.items() if k in known}
+        # Typed nested values come back from their JSON objects (absent in old reports).
+        data["unknowns"] = {k: UnknownResult(**v) for k, v in data.get("unknowns", {}).items()}
+        data["data_misfit"] = {k: DataMisfit(**v) for k, v in data.get("data_misfit", {}).items()}
+        return cls(**data)
 
     def to_markdown(self) -> str:
         def num(v: float | None) -> str:
@@ -122,6 +133,7 @@ class Report:
         if self.trainable:
             lines += ["", "## Trained scalars", "", "| name | value |", "|---|---|"]
             lines += [f"| {k} | {v:.10g} |" for k, v in self.trainable.items()]
+        lines += inverse_markdown(self.unknowns, self.data_misfit)
         if self.violations:
             lines += ["", "## Constraint violation per condition (max / RMS residual)", "",
                       "| condition | role | train max | train RMS | eval max | eval RMS |", "|---|---|---|---|---|---|"]

@@ -23,13 +23,36 @@ from typing import Any
 from . import ops
 from ._ansatz import build_ansatz, distance_ansatz
 from ._ball import Ball
-from ._conditions import Condition, Data, Dirichlet, Initial, Neumann, Periodic, Residual, Value, value_at
+from ._conditions import (
+    Condition,
+    ConstraintForm,
+    Data,
+    Dirichlet,
+    Initial,
+    Neumann,
+    Periodic,
+    Residual,
+    Value,
+    value_at,
+)
 from ._csg import Boolean, Difference, Intersection, Union
-from ._domain import Box, Disk, Domain, Interval, Polygon, Rectangle, SpaceTime, TimeInterval, fill_by_rejection
+from ._domain import (
+    Box,
+    Disk,
+    Domain,
+    Instant,
+    Interval,
+    Polygon,
+    Rectangle,
+    SpaceTime,
+    TimeInterval,
+    fill_by_rejection,
+)
 from ._energy import Energy
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
 
@@ -39,6 +62,7 @@ __all__ = [
     "Boolean",
     "Box",
     "Condition",
+    "ConstraintForm",
     "Data",
     "Difference",
     "Dirichlet",
@@ -46,6 +70,7 @@ __all__ = [
     "Domain",
     "Energy",
     "Initial",
+    "Instant",
     "Integral",
     "Intersection",
     "Interval",
@@ -58,9 +83,12 @@ __all__ = [
     "Reference",
     "Residual",
     "SpaceTime",
+    "TRANSFORMS",
     "TimeInterval",
+    "Transform",
     "Transport",
     "Union",
+    "Unknown",
     "Value",
     "available",
     "build_ansatz",

@@ -24,6 +24,7 @@ from ._points import Points
 __all__ = [
     "Batch",
     "Condition",
+    "ConstraintForm",
     "Data",
     "Dirichlet",
     "Initial",
@@ -81,10 +82,35 @@ def _filter(
     return Points.cat(parts).prefix(n)
 
 
+def _identity(r: torch.Tensor) -> torch.Tensor:
+    return r
+
+
+@dataclass(frozen=True)
+class ConstraintForm:
+    """What a condition's residual ``r`` becomes under a constraint role (``lagrangian``/``alm``).
+
+    ``kind`` is ``"eq"`` (h = 0) or ``"ineq"`` (g ≤ 0); ``multiplier`` is ``"pointwise"`` (one λ
+    per point) or ``"scalar"``; ``values(r)`` gives h or g. The default is ``r = 0`` pointwise.
+    """
+
+    kind: str = "eq"
+    multiplier: str = "pointwise"
+    values: Callable[[torch.Tensor], torch.Tensor] = _identity
+
+
+POINTWISE = ConstraintForm()
+
+
 class Condition(ABC):
     """Base class. ``kind`` names the region the points come from (for reports and roles)."""
 
     kind: str = "interior"
+
+    @property
+    def constraint(self) -> ConstraintForm:
+        """How a constraint role imposes this condition (default: ``r = 0`` at every point)."""
+        return POINTWISE
 
     @abstractmethod
     def sample(self, domain: Domain | SpaceTime, n: int, *, generator: torch.Generator, dtype: torch.dtype) -> Batch:
@@ -213,10 +239,28 @@ class Initial(Condition):
 
 @dataclass(frozen=True, eq=False)
 class Data(Condition):
-    """Observations: ``u(points) = values``. ``sample`` returns all points (``n`` is ignored)."""
+    """Observations ``y_i ≈ u(x_i)[components]`` at sensor points.
+
+    Attributes:
+        points: sensor locations ``(n, dim)``; values: observations ``(n, k)``.
+        components: the output columns observed (``None``: all, then ``k`` = output dim).
+        noise: the noise standard deviation σ of the observations (absolute), when known.
+        discrepancy: under a constraint role, impose the discrepancy principle (Morozov)
+            ``mean_i ‖u(x_i) − y_i‖² / (k σ²) − 1 ≤ 0`` — fit the data to the noise level, not
+            below it — as one inequality with a scalar multiplier, instead of ``u(x_i) = y_i``
+            pointwise. Needs ``noise``.
+        batch: draw this many observations (uniformly, without replacement) at each sampling
+            (``sampler.resample_every`` steps) instead of all of them, for large observation sets.
+
+    :meth:`noisy` builds observations from clean values with seeded Gaussian noise.
+    """
 
     points: torch.Tensor
     values: torch.Tensor
+    components: tuple[int, ...] | None = None
+    noise: float | None = None
+    discrepancy: bool = False
+    batch: int | None = None
     kind: str = "data"
 
     def __post_init__(self) -> None:
@@ -225,11 +269,46 @@ class Data(Condition):
                 f"Data needs points (n, dim) and values (n, k), got {tuple(self.points.shape)} "
                 f"and {tuple(self.values.shape)}"
             )
+        if self.components is not None and len(self.components) != self.values.shape[1]:
+            raise ValueError(f"Data observes components {self.components} but values have "
+                             f"{self.values.shape[1]} columns")
+        if self.noise is not None and not (isinstance(self.noise, int | float) and 0 <= self.noise < float("inf")):
+            raise ValueError(f"Data.noise must be a finite number >= 0 or None, got {self.noise!r}")
+        if self.discrepancy and not self.noise:
+            raise ValueError(f"Data(discrepancy=True) needs a noise level > 0, got noise={self.noise!r}")
+        if self.batch is not None and not (isinstance(self.batch, int) and 1 <= self.batch):
+            raise ValueError(f"Data.batch must be an int >= 1 or None, got {self.batch!r}")
+
+    @classmethod
+    def noisy(cls, points: torch.Tensor, clean: torch.Tensor, *, level: float, generator: torch.Generator,
+              components: tuple[int, ...] | None = None, discrepancy: bool = False,
+              batch: int | None = None) -> Data:
+        """Observations ``y = clean + σ ε`` with ε ~ N(0, 1) from ``generator`` and σ = ``level`` ·
+        RMS(clean) (``level=0.01``: 1 % noise); ``noise`` is set to σ."""
+        if not (isinstance(level, int | float) and 0 <= level < float("inf")):
+            raise ValueError(f"noise level must be a finite number >= 0, got {level!r}")
+        sigma = float(level) * float(clean.pow(2).mean().sqrt())
+        eps = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device=generator.device)
+        return cls(points, clean + sigma * eps.to(clean.device), components=components, noise=sigma,
+                   discrepancy=discrepancy, batch=batch)
+
+    @property
+    def constraint(self) -> ConstraintForm:
+        if not self.discrepancy:
+            return POINTWISE
+        sigma2 = float(self.noise) ** 2  # type: ignore[arg-type]  # checked in __post_init__
+        return ConstraintForm("ineq", "scalar", lambda r: (r.pow(2).mean() / sigma2 - 1.0).reshape(1))
 
     def sample(self, domain, n, *, generator, dtype):  # type: ignore[override]
         device = generator.device
-        return Points(self.points.to(device=device, dtype=dtype),
-                      {"values": self.values.to(device=device, dtype=dtype)})
+        x, y = self.points.to(device=device, dtype=dtype), self.values.to(device=device, dtype=dtype)
+        if self.batch is not None and self.batch < x.shape[0]:
+            pick = torch.randperm(x.shape[0], generator=generator, device=device)[: self.batch]
+            x, y = x[pick], y[pick]
+        return Points(x, {"values": y})
 
     def residual(self, model, batch, params):  # type: ignore[override]
-        return model(batch["x"]) - batch["values"]
+        u = model(batch["x"])
+        if self.components is not None:
+            u = u[:, list(self.components)]
+        return u - batch["values"]

@@ -18,6 +18,7 @@ __all__ = [
     "Box",
     "Disk",
     "Domain",
+    "Instant",
     "Interval",
     "Polygon",
     "Rectangle",
@@ -399,6 +400,41 @@ class TimeInterval:
         return self.t0 + (self.t1 - self.t0) * torch.rand(
             n, 1, generator=generator, dtype=dtype, device=generator.device
         )
+
+
+@dataclass(frozen=True)
+class Instant(Domain):
+    """The zero-dimensional space of an ODE: ``Instant() * TimeInterval(t0, t1)`` is time alone.
+
+    Points have no spatial columns (``(n, 0)``), so the product's points are just ``(t,)``;
+    :class:`~physopt.problems.Initial` then imposes ``u(t0) = u0``. A :class:`Problem` given a bare
+    :class:`TimeInterval` as its domain builds this product itself. There is no spatial boundary.
+    """
+
+    dim: int = 0
+
+    @property
+    def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return (), ()
+
+    @property
+    def measure(self) -> float:
+        return 1.0  # the counting measure of the single point: integrals reduce to time integrals
+
+    def contains(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ones(x.shape[0], dtype=torch.bool, device=x.device)
+
+    def sample_interior(
+        self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
+    ) -> torch.Tensor:
+        _check_n(n)
+        return torch.empty((n, 0), dtype=dtype, device=generator.device)
+
+    def sample_boundary(
+        self, n: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        raise ValueError("a time-only (ODE) domain has no spatial boundary: use Initial for u(t0), "
+                         "Data for observations")
 
 
 @dataclass(frozen=True)

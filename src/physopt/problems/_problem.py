@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ._conditions import Condition
-from ._domain import Domain, SpaceTime
+from ._domain import Domain, Instant, SpaceTime, TimeInterval
 from ._energy import Energy
+from ._unknowns import Unknown
 
 __all__ = ["Ansatz", "Problem", "Reference", "Transport"]
 
@@ -119,11 +120,14 @@ class Problem:
 
     Attributes:
         name: short identifier (used for run directories).
-        domain: a spatial :class:`Domain` or a :class:`SpaceTime` product.
+        domain: a spatial :class:`Domain`, a :class:`SpaceTime` product, or a bare
+            :class:`TimeInterval` for an ODE system (stored as ``Instant() * interval``: points are
+            ``(t,)``, :class:`Initial` gives ``u(t0)``).
         input_names / output_names: column names of points and of the solution.
         conditions: named conditions (``"pde"``, ``"bc"``, ``"ic"``, ...), in order.
         params: constant scalars passed to residual functions (e.g. viscosity).
-        trainable: initial values of trainable scalars (e.g. an unknown eigenvalue).
+        trainable: the unknown scalars: an initial value, or an :class:`Unknown` (bounds or a
+            positivity transform, its own learning rate, the truth when known); see :attr:`unknowns`.
         reference: reference solution on an evaluation set, or ``None``.
         ansatz: exact enforcement of some conditions, used with ``constraints="hard"``.
         sizes: default number of points per condition per step.
@@ -135,12 +139,12 @@ class Problem:
     """
 
     name: str
-    domain: Domain | SpaceTime
+    domain: Domain | SpaceTime | TimeInterval
     input_names: tuple[str, ...]
     output_names: tuple[str, ...]
     conditions: Mapping[str, Condition]
     params: Mapping[str, float] = field(default_factory=dict)
-    trainable: Mapping[str, float] = field(default_factory=dict)
+    trainable: Mapping[str, float | Unknown] = field(default_factory=dict)
     reference: Reference | None = None
     ansatz: Ansatz | None = None
     sizes: Mapping[str, int] = field(default_factory=dict)
@@ -149,8 +153,11 @@ class Problem:
     transport: Transport | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.domain, TimeInterval):  # an ODE system: time alone, one input column
+            object.__setattr__(self, "domain", SpaceTime(Instant(), self.domain))
         if not isinstance(self.domain, Domain | SpaceTime):
-            raise ValueError(f"Problem.domain must be a Domain or SpaceTime, got {type(self.domain).__name__}")
+            raise ValueError(f"Problem.domain must be a Domain, SpaceTime or TimeInterval, "
+                             f"got {type(self.domain).__name__}")
         if len(self.input_names) != self.domain.dim:
             raise ValueError(
                 f"Problem {self.name!r}: {len(self.input_names)} input names {self.input_names} "
@@ -165,6 +172,9 @@ class Problem:
                 raise ValueError(f"condition {key!r} must be a physopt Condition, got {type(cond).__name__}")
         if self.energy is not None and not isinstance(self.energy, Energy):
             raise ValueError(f"Problem.energy must be a physopt Energy or None, got {type(self.energy).__name__}")
+        for key, u in self.trainable.items():
+            if not isinstance(u, Unknown | int | float) or isinstance(u, bool):
+                raise ValueError(f"trainable {key!r} must be a number or a physopt Unknown, got {type(u).__name__}")
         clash = set(self.params) & set(self.trainable)
         if clash:
             raise ValueError(f"names used both as params and trainable: {sorted(clash)}")
@@ -182,6 +192,11 @@ class Problem:
         return self.domain.dim
 
     @property
+    def unknowns(self) -> dict[str, Unknown]:
+        """Every trainable scalar as an :class:`Unknown` (a plain number ``v`` is ``Unknown(v)``)."""
+        return {k: u if isinstance(u, Unknown) else Unknown(float(u)) for k, u in self.trainable.items()}
+
+    @property
     def output_dim(self) -> int:
         return len(self.output_names)
 
@@ -193,7 +208,7 @@ class Problem:
             "outputs": list(self.output_names),
             "conditions": {k: type(c).__name__ for k, c in self.conditions.items()},
             "params": dict(self.params),
-            "trainable": dict(self.trainable),
+            "trainable": {k: u.initial for k, u in self.unknowns.items()},
             "reference": None if self.reference is None else self.reference.source,
             "description": self.description,
         }

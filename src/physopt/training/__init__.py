@@ -15,6 +15,7 @@ from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
+from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
@@ -38,6 +39,7 @@ __all__ = [
     "Objective",
     "OperatorLoss",
     "Pairs",
+    "Parameters",
     "Phase",
     "ProgressBar",
     "Role",

@@ -22,6 +22,7 @@ import torch
 
 from .. import optim as optim_registry
 from ..optim import BlockedResiduals, ClosureOptimizer
+from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
 
 __all__ = ["BUDGET_CLOCKS", "SCHEDULES", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
@@ -235,8 +236,9 @@ class Trainer:
         self.model, self.objective, self.sampler = model, objective, sampler
         self.phases = list(phases)
         self.make_optimizer = make_optimizer
-        self.params = dict(params)  # trainable scalars (and constants) passed to residuals
-        self.trainable = [p for p in self.params.values() if isinstance(p, torch.nn.Parameter)]
+        # Constants and unknowns passed to residuals; the unknowns' raw parameters are trained.
+        self.params = Parameters.wrap(params)
+        self.trainable = list(self.params.raw().values())
         self.steps, self.time_budget, self.budget_clock = steps, time_budget, budget_clock
         self.evaluator, self.eval_every, self.log_every = evaluator, eval_every, log_every
         self.callbacks = list(callbacks)
@@ -253,7 +255,25 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
     def _new_optimizer(self) -> torch.optim.Optimizer:
-        return self.make_optimizer(self.phases[self.phase_index], [*self.model.parameters(), *self.trainable])
+        """The phase's optimizer; unknowns with their own ``lr`` get their own param group.
+
+        Optimizers that evaluate a closure (quasi-Newton, ENGD) search one step for all
+        parameters, so there every unknown joins the one group.
+        """
+        phase = self.phases[self.phase_index]
+        shared, own = self.params.groups()
+        try:
+            spec = optim_registry.spec(phase.optimizer)
+        except ValueError:  # a custom factory: one group, as it was given
+            spec = None
+        if spec is None or spec.needs_closure or spec.needs_residuals:
+            return self.make_optimizer(phase, [*self.model.parameters(), *self.trainable])
+        optimizer = self.make_optimizer(phase, [*self.model.parameters(), *shared])
+        for lr, raws in own.items():
+            # Matrix optimizers send non-matrix tensors to their AdamW algorithm (see optim.build).
+            tag = {"algorithm": "adamw"} if spec.matrix else {}
+            optimizer.add_param_group({"params": raws, "lr": lr, **tag})
+        return optimizer
 
     @property
     def phase(self) -> Phase:
@@ -267,7 +287,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "cpu_elapsed": self.cpu_elapsed,
             "model": self.model.state_dict(),
-            "params": {k: v.detach().clone() for k, v in self.params.items()},
+            "params": {k: v.detach().clone() for k, v in self.params.raw().items()},
             "optimizer": self.optimizer.state_dict(),
             "sampler": self.sampler.state_dict(),
             "objective": self.objective.state_dict(),
@@ -282,9 +302,11 @@ class Trainer:
         self.elapsed = float(state["elapsed"])
         self.cpu_elapsed = float(state.get("cpu_elapsed", 0.0))  # absent in checkpoints before budget_clock
         self.model.load_state_dict(state["model"])
+        raw = self.params.raw()
         with torch.no_grad():
             for k, v in state["params"].items():
-                self.params[k].copy_(v)
+                if k in raw:  # checkpoints before Parameters also held the constants
+                    raw[k].copy_(v)
         self.optimizer = self._new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.load_state_dict(state["sampler"])
@@ -392,6 +414,8 @@ class Trainer:
         floats = {k: float(v) for k, v in values.items()}
         stats = self.objective.stats() if values else {}
         record: dict[str, Any] = {"step": self.step, "optimizer": self.phase.optimizer, **floats, **stats}
+        # The unknowns' trajectory (report plot): θ at every logged step.
+        record.update({f"unknown/{k}": v for k, v in self.params.snapshot().items()})
         if evaluate and self.evaluator is not None:
             self.last_metrics = self.evaluator(self.model)
             record.update(self.last_metrics)

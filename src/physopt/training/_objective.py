@@ -97,7 +97,8 @@ class Objective:
             self.duals = Duals(
                 {
                     k: Constraint(
-                        "eq", multiplier="pointwise", formulation=self.roles[k].kind,
+                        problem.conditions[k].constraint.kind, multiplier=problem.conditions[k].constraint.multiplier,
+                        formulation=self.roles[k].kind,
                         penalty=self.roles[k].penalty, dual=GradientAscent(lr=self.roles[k].dual_lr),
                         reduction="mean",
                     )
@@ -143,7 +144,7 @@ class Objective:
             else:
                 squares[name] = (r**2).mean()
             if name in self.constrained:
-                residuals[name] = r
+                residuals[name] = cond.constraint.values(r)
             if cond.kind != "interior":
                 self.violations[name] = r.detach().abs().max()
         if deferred:

@@ -20,6 +20,13 @@ from ._cavity import cavity, cavity_solve
 from ._convection import convection, convection_exact
 from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
+from ._inverse import (
+    LOTKA_VOLTERRA_RATES,
+    burgers_inverse,
+    kovasznay_inverse,
+    lotka_volterra,
+    lotka_volterra_inverse,
+)
 from ._kdv import kdv, kdv_solution
 from ._kovasznay import kovasznay, kovasznay_exact
 from ._p_laplacian import p_laplacian, p_laplacian_source
@@ -29,6 +36,7 @@ from ._sdgd import allen_cahn_nd, poisson_nd, sdgd_coefficients, sdgd_exact, sdg
 from ._wave import wave, wave_exact
 
 __all__ = [
+    "LOTKA_VOLTERRA_RATES",
     "QUANTUM_WELL_ENERGY",
     "ZOO",
     "allen_cahn",
@@ -38,6 +46,7 @@ __all__ = [
     "allen_cahn_periodic_solution",
     "burgers",
     "burgers_cole_hopf",
+    "burgers_inverse",
     "cavity",
     "cavity_solve",
     "convection",
@@ -50,6 +59,9 @@ __all__ = [
     "kdv_solution",
     "kovasznay",
     "kovasznay_exact",
+    "kovasznay_inverse",
+    "lotka_volterra",
+    "lotka_volterra_inverse",
     "p_laplacian",
     "p_laplacian_source",
     "poisson2d",
@@ -82,4 +94,7 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "poisson-nd": poisson_nd,
     "allen-cahn-nd": allen_cahn_nd,
     "p-laplacian": p_laplacian,
+    "burgers-inverse": burgers_inverse,
+    "lotka-volterra-inverse": lotka_volterra_inverse,
+    "kovasznay-inverse": kovasznay_inverse,
 }
