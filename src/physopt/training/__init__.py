@@ -18,6 +18,7 @@ from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relati
 from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
+from ._shards import ShardedSampler
 from ._wos import WosTargets
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RunStatus",
     "SampledDims",
     "Sampler",
+    "ShardedSampler",
     "TensorBoardLogger",
     "Trainer",
     "WosTargets",

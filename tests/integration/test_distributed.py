@@ -1,0 +1,150 @@
+"""``torchrun -m physopt solve`` on 2 gloo processes equals one process holding both ranks' points.
+
+A 2-rank run draws shard r's points on rank r (``sampler.shards = 2`` is recorded in its config);
+one process with ``--set sampler.shards=2`` draws the same two shards and trains on their
+concatenation. The two runs differ only in the order of floating-point sums (the 1-process mean
+over 2N points against the average of two means over N), so the final metrics agree to rounding
+amplified by the optimizer's trajectory: about 1e-15 relative for Adam; SSBroyden's line searches
+amplify it about tenfold every three steps on this problem (1e-12 after 12 steps, 1e-9 after 40:
+measured by comparing metrics.jsonl step by step), hence the short quasi-Newton runs below.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+PROBLEM = str(Path(__file__).resolve().parent / "poisson1d.py") + ":problem"
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+# Final metrics of the two runs agree to this relative tolerance (the issue's bound; see the docstring
+# for the measured size of the rounding differences it covers).
+RTOL = 1e-10
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def torchrun(*args: str, nproc: int = 2, check: bool = True) -> subprocess.CompletedProcess:
+    """``torchrun --standalone --nproc_per_node nproc -m physopt args`` (a free rendezvous port each time)."""
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "physopt", *args]
+    done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def physopt(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "physopt", *args], env=_env(), capture_output=True, text=True,
+                          timeout=300)
+    if check:
+        assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def _report(run: Path) -> dict:
+    return json.loads((run / "report.json").read_text())
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= RTOL * max(abs(a), abs(b))
+
+
+def _solve_both(tmp_path: Path, *args: str) -> tuple[Path, Path]:
+    one, two = tmp_path / "one", tmp_path / "two"
+    common = ["solve", PROBLEM, "--quiet", "--set", "log_every=1", *args]
+    torchrun(*common, "--out", str(two))
+    physopt(*common, "--out", str(one), "--set", "sampler.shards=2")
+    return one, two
+
+
+def _assert_same_metrics(one: Path, two: Path) -> None:
+    a, b = _report(one), _report(two)
+    for key in ("rel_l2", "max_abs_error", "final_loss"):
+        assert _close(a[key], b[key]), (key, a[key], b[key])
+    assert a["steps"] == b["steps"]
+
+
+def _checkpoint(run: Path) -> dict:
+    return torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)["trainer"]
+
+
+@pytest.mark.slow
+def test_adam_two_ranks_equal_one_process_on_both_shards(tmp_path):
+    one, two = _solve_both(tmp_path, "--optimizer", "adam", "--steps", "60")
+    _assert_same_metrics(one, two)
+    assert "shards = 2" in (two / "config.toml").read_text()  # recorded: a resume draws the same points
+    states = _checkpoint(two)["sampler"]["states"]
+    assert sorted(states) == [0, 1]  # rank 0's checkpoint holds rank 1's sampler state too
+    ref = _checkpoint(one)["sampler"]["states"]
+    for s in (0, 1):
+        assert torch.equal(states[s]["batch"]["pde"]["x"], ref[s]["batch"]["pde"]["x"])
+    assert not torch.equal(states[0]["batch"]["pde"]["x"], states[1]["batch"]["pde"]["x"])  # distinct shards
+
+
+@pytest.mark.slow
+def test_ssbroyden_two_ranks_equal_one_process(tmp_path):
+    one, two = _solve_both(tmp_path, "--optimizer", "ssbroyden", "--steps", "12")
+    _assert_same_metrics(one, two)
+    assert _report(one)["final_loss"] < 0.5 * json.loads((one / "metrics.jsonl").read_text().splitlines()[0])["loss"]
+
+
+@pytest.mark.slow
+def test_alm_pointwise_multipliers_two_ranks_equal_one_process(tmp_path):
+    one, two = _solve_both(tmp_path, "--optimizer", "adam", "--constraints", "alm", "--steps", "40")
+    _assert_same_metrics(one, two)
+    lam = {r: _checkpoint(r)["objective"]["duals"]["constraints"]["bc"]["multiplier"] for r in (one, two)}
+    # One multiplier per boundary point of both shards, in global (shard-major) order on both runs.
+    assert lam[one].shape == lam[two].shape == (8,)  # 2 shards x 4 points, 1 component
+    assert lam[one].abs().max() > 0
+    torch.testing.assert_close(lam[two], lam[one], rtol=RTOL, atol=0.0)  # the same rounding bound as the metrics
+
+
+@pytest.mark.slow
+def test_killed_two_rank_run_resumes_to_the_uninterrupted_result(tmp_path):
+    args = ["solve", PROBLEM, "--quiet", "--optimizer", "adam", "--steps", "3000", "--set", "checkpoint_every=50"]
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    torchrun(*args, "--out", str(full))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "physopt",
+           *args, "--out", str(cut)]
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            ckpt = cut / "checkpoint.pt"
+            if ckpt.is_file() and _checkpoint(cut)["step"] >= 100:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both ranks, mid-run
+        proc.wait()
+    step = _checkpoint(cut)["step"]
+    assert 0 < step < 3000, step  # killed part-way (a finished run would prove nothing)
+    torchrun("resume", str(cut), "--quiet")
+    a, b = _report(full), _report(cut)
+    assert b["steps"] == 3000
+    # Same world size, same shards: the resumed run repeats the same reductions, bit for bit.
+    assert (a["rel_l2"], a["final_loss"]) == (b["rel_l2"], b["final_loss"])
+
+
+@pytest.mark.slow
+def test_resume_on_another_world_size(tmp_path):
+    run = tmp_path / "run"
+    torchrun("solve", PROBLEM, "--quiet", "--optimizer", "adam", "--steps", "30", "--out", str(run))
+    # One process draws both shards: it says so and continues (same points, rounding-level differences).
+    again = physopt("resume", str(run))
+    assert "resuming on 1 process(es), each drawing 2 of them" in again.stderr
+    # A 1-shard run cannot be split over 2 processes: one line, exit status 2.
+    single = tmp_path / "single"
+    physopt("solve", PROBLEM, "--quiet", "--steps", "5", "--out", str(single))
+    bad = torchrun("resume", str(single), "--quiet", check=False)
+    assert bad.returncode != 0
+    assert "resume it on a number of processes that divides 1, not 2" in bad.stderr
