@@ -148,3 +148,22 @@ def test_resume_on_another_world_size(tmp_path):
     bad = torchrun("resume", str(single), "--quiet", check=False)
     assert bad.returncode != 0
     assert "resume it on a number of processes that divides 1, not 2" in bad.stderr
+
+
+LEARN = ["learn", "antiderivative", "--model", "fno", "--epochs", "3", "--quiet", "--dtype", "float64",
+         "--set", "data.n_train=16", "--set", "data.n_val=4", "--set", "data.n_test=4", "--set", "data.resolution=32"]
+
+
+@pytest.mark.slow
+def test_learn_two_ranks_equal_one_process_with_the_same_global_batch(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    torchrun(*LEARN, "--batch-size", "4", "--out", str(two))  # 2 ranks x 4 = a global batch of 8
+    physopt(*LEARN, "--batch-size", "8", "--out", str(one))
+    a, b = _report(one), _report(two)
+    assert a["steps"] == b["steps"] == 3 * 2  # 16 samples / global batch 8, three epochs
+    assert _close(a["final_loss"], b["final_loss"]), (a["final_loss"], b["final_loss"])
+    for k in a["tests"]:
+        assert _close(a["tests"][k]["mean"], b["tests"][k]["mean"]), k
+    # batch_size is per process: another world size would change the global batch, so resume refuses.
+    bad = physopt("resume", str(two), check=False)
+    assert bad.returncode == 2 and "launch 2 process(es)" in bad.stderr
