@@ -167,3 +167,30 @@ def test_learn_two_ranks_equal_one_process_with_the_same_global_batch(tmp_path):
     # batch_size is per process: another world size would change the global batch, so resume refuses.
     bad = physopt("resume", str(two), check=False)
     assert bad.returncode == 2 and "launch 2 process(es)" in bad.stderr
+
+
+@pytest.mark.slow
+def test_bench_on_two_ranks_gives_the_same_leaderboard_and_resumes(tmp_path):
+    from test_bench import COMPARED, PROBLEMS, TINY  # the bench tests' 1-D problems and tiny settings
+
+    (tmp_path / "probs.py").write_text(PROBLEMS)
+    args = ["bench", "--problems", "probs.py:dirichlet", "--optimizers", "adam", "adamw", "--constraints",
+            "penalty", "--seeds", "2", "--steps", "6", "--time-budget", "0", "--threads", "1", "--quiet",
+            *(x for kv in TINY for x in ("--set", kv))]
+
+    def run(launcher, out):
+        cmd = [sys.executable, "-m", *launcher, "-m", "physopt", *args, "--out", out] if launcher else \
+            [sys.executable, "-m", "physopt", *args, "--out", out]
+        done = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    launcher = ["torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    run(launcher, "two")
+    run(None, "one")
+    cells = {d: json.loads((tmp_path / d / "results.json").read_text())["cells"] for d in ("one", "two")}
+    strip = lambda cs: [{k: c[k] for k in COMPARED} for c in cs]  # noqa: E731
+    assert len(cells["two"]) == 4 and strip(cells["two"]) == strip(cells["one"])  # same seeds and steps: bit for bit
+    assert (tmp_path / "two" / "leaderboard.md").is_file()
+    again = run(launcher, "two")  # resumable: every cell is finished, nothing reruns
+    assert "bench: 4 cells (4 skipped)" in again.stdout
