@@ -26,10 +26,12 @@ import physopt.optim as po
 
 def run(name):
     torch.manual_seed(0)
-    # Shapes that differ in cost (square hidden layers, thin ends, a repeated shape that stacks).
+    # Shapes that differ in cost (square hidden layers, thin ends, a repeated shape that stacks, and a
+    # matrix large enough that one process orthogonalises it in a call of its own).
     model = torch.nn.Sequential(torch.nn.Linear(3, 24), torch.nn.Tanh(), torch.nn.Linear(24, 24), torch.nn.Tanh(),
                                 torch.nn.Linear(24, 24), torch.nn.Tanh(), torch.nn.Linear(24, 40), torch.nn.Tanh(),
-                                torch.nn.Linear(40, 2)).double()
+                                torch.nn.Linear(40, 520), torch.nn.Tanh(),  # > STACK_MAX_NUMEL: its own chunk alone
+                                torch.nn.Linear(520, 2)).double()
     opt = po.build(name, model, lr=0.02, adamw_lr=1e-3)
     g = torch.Generator().manual_seed(1)
     x = torch.randn(64, 3, generator=g, dtype=torch.float64)

@@ -266,7 +266,12 @@ class MatrixOptimizer(CheckedOptimizer, metaclass=abc.ABCMeta):
         if group["algorithm"] == "adamw":
             self._adamw_step(group, params, grads)
             return
-        for chunk in _chunks(params, batched=group.get("batched", False)):
+        # Under torch.distributed every matrix goes in one call, so that the Newton–Schulz work can be
+        # shared out over the ranks (one matrix per call would leave all of it to rank 0); the price is
+        # the temporaries of all matrices at once, which _chunks avoids for one process.
+        whole = active_world_size() > 1
+        chunks = [list(range(len(params)))] if whole else _chunks(params, batched=group.get("batched", False))
+        for chunk in chunks:
             self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
 
     def _momentum_input(
