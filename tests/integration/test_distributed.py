@@ -194,3 +194,21 @@ def test_bench_on_two_ranks_gives_the_same_leaderboard_and_resumes(tmp_path):
     assert (tmp_path / "two" / "leaderboard.md").is_file()
     again = run(launcher, "two")  # resumable: every cell is finished, nothing reruns
     assert "bench: 4 cells (4 skipped)" in again.stdout
+
+
+@pytest.mark.slow
+def test_rad_resampling_and_causal_weights_use_global_statistics(tmp_path):
+    # RAD's density normaliser and the causal bin losses come from both shards: a rank using only its
+    # own candidates or points would move away from the one process that holds both.
+    args = ["burgers", "--optimizer", "adam", "--steps", "12", "--set", "sampler.sizes.pde=128", "--set",
+            "model.width=8", "--set", "model.depth=2", "--set", "causal.epsilon=1.0", "--set", "sampler.method=rad",
+            "--set", "sampler.resample_every=4", "--set", "sampler.candidates=512", "--set", "eval_every=6"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    common = ["solve", *args, "--quiet", "--set", "log_every=1"]
+    torchrun(*common, "--out", str(two))
+    physopt(*common, "--out", str(one), "--set", "sampler.shards=2")
+    _assert_same_metrics(one, two)
+    rows = [[json.loads(line) for line in (r / "metrics.jsonl").read_text().splitlines()] for r in (one, two)]
+    for a, b in zip(*rows, strict=True):
+        assert _close(a["loss"], b["loss"]) and _close(a["causal/min_weight"], b["causal/min_weight"]), a["step"]
+    assert _checkpoint(two)["sampler"]["states"][1]["drawn_at"] == 8  # RAD redrew at steps 4 and 8
