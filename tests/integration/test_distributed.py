@@ -212,3 +212,17 @@ def test_rad_resampling_and_causal_weights_use_global_statistics(tmp_path):
     for a, b in zip(*rows, strict=True):
         assert _close(a["loss"], b["loss"]) and _close(a["causal/min_weight"], b["causal/min_weight"]), a["step"]
     assert _checkpoint(two)["sampler"]["states"][1]["drawn_at"] == 8  # RAD redrew at steps 4 and 8
+
+
+@pytest.mark.slow
+def test_engd_two_ranks_sum_the_gram_blocks(tmp_path):
+    # ENGD solves (G + μI) d = -b with G = Σ_ranks J_rᵀJ_r / 2: the same system as one process, whose
+    # rounding (1e-16) the solve amplifies by cond(G + μI) ≈ 1/damping = 1e6, so one step agrees to
+    # about 1e-10 (measured 3.9e-10 relative on the loss); 1e-8 leaves room and still fails on any
+    # missing or doubled rank factor (which would change the step by O(1)).
+    args = ["--optimizer", "engd", "--steps", "1", "--set", "sampler.sizes.pde=1024", "--set", "model.width=16",
+            "--set", "model.depth=2"]
+    one, two = _solve_both(tmp_path, *args)
+    a, b = _report(one), _report(two)
+    assert abs(a["final_loss"] - b["final_loss"]) <= 1e-8 * a["final_loss"], (a["final_loss"], b["final_loss"])
+    assert a["steps"] == b["steps"] == 1 and b["status"] == "completed"

@@ -105,18 +105,13 @@ def _check_run(cfg: RunConfig) -> None:
         raise ConfigError(f"budget_clock must be one of {', '.join(BUDGET_CLOCKS)}, got {cfg.budget_clock!r}")
 
 
-def _check_optimizers(cfg: RunConfig, phases: list[Phase], roles: dict[str, Role], pointwise: bool,
-                      world_size: int = 1) -> list[str]:
+def _check_optimizers(cfg: RunConfig, phases: list[Phase], roles: dict[str, Role], pointwise: bool) -> list[str]:
     """The least-squares phases; raises for combinations the optimizers cannot run."""
     constrained = sorted(k for k, r in roles.items() if r.kind.constrained)
     least_squares = [p.optimizer for p in phases if optim_pkg.spec(p.optimizer).needs_residuals]
     if least_squares and constrained:
         raise ConfigError(f"{', '.join(least_squares)} minimizes a sum of squared residuals and cannot handle the "
                           f"constraint roles of {', '.join(constrained)}; use --constraints penalty or hard")
-    if least_squares and world_size > 1:
-        raise ConfigError(f"{', '.join(least_squares)} under torchrun ({world_size} processes) is not supported yet: "
-                          "its Gauss-Newton system needs the ranks' Jacobians combined; use one process or another "
-                          "optimizer")
     if least_squares and not pointwise:
         raise ConfigError(f"{', '.join(least_squares)} builds its Jacobian from blocks of points, which needs a "
                           f"pointwise model; model kind {cfg.model.kind!r} is not")
@@ -188,7 +183,7 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
             raise ConfigError(f"hard constraints: {err}") from None
     roles = make_roles(cfg, problem, base=mode.role)
     phases = make_phases(cfg)
-    least_squares = _check_optimizers(cfg, phases, roles, kind.pointwise, runtime.world_size)
+    least_squares = _check_optimizers(cfg, phases, roles, kind.pointwise)
     transforms = [t for t in TRANSFORMS if t.enabled(cfg)]
     try:
         for check in (method.check, *(t.check for t in transforms)):

@@ -29,7 +29,10 @@ import torch
 import torch.distributed as dist
 from torch import Tensor
 
-__all__ = ["active_world_size", "assign_by_cost", "distributed_orthogonalize", "newton_schulz_cost"]
+from ..runtime import sum_over_ranks
+
+__all__ = ["active_world_size", "assign_by_cost", "distributed_orthogonalize", "newton_schulz_cost",
+           "sum_over_ranks"]
 
 
 def active_world_size() -> int:

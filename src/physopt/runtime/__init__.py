@@ -13,6 +13,7 @@ from ._distributed import (
     init_process_group,
     launch_from_env,
     process_group_ranks,
+    sum_over_ranks,
 )
 from ._runtime import DEVICE_KINDS, Runtime, parse_device
 
@@ -27,4 +28,5 @@ __all__ = [
     "launch_from_env",
     "parse_device",
     "process_group_ranks",
+    "sum_over_ranks",
 ]

@@ -194,11 +194,13 @@ class _ResidualClosure(BlockedResiduals):
     closure; ``blocks`` lets the optimizer build the Jacobian from small per-point graphs."""
 
     def __init__(self, objective: Loss, model: torch.nn.Module, batch: Batch, params: Mapping[str, torch.Tensor],
-                 seen: dict[str, Any]) -> None:
+                 seen: dict[str, Any], average: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]) -> None:
         self.objective, self.model, self.batch, self.params, self.seen = objective, model, batch, params, seen
+        self.average = average  # the recorded terms over the ranks (ENGD itself combines r and J)
 
     def __call__(self) -> torch.Tensor:
         r, terms = self.objective.residual_vector(self.model, self.batch, self.params)
+        terms = self.average(terms)
         self.seen["terms"], self.seen["loss"] = terms, self.objective.loss(terms, {})
         return r
 
@@ -363,7 +365,8 @@ class Trainer:
             return loss
 
         if self._needs_residuals():
-            self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen))
+            self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen,
+                                                 self._average_terms))
         else:
             self.optimizer.step(closure)
         if "loss" not in seen:
@@ -391,6 +394,14 @@ class Trainer:
             p.grad.copy_(flat[offset:offset + p.numel()].view_as(p.grad))
             offset += p.numel()
         return flat[0], dict(zip(terms, flat[1:k], strict=True))
+
+    def _average_terms(self, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Detached loss terms averaged over the ranks (for the least-squares closure's records)."""
+        world = self.runtime.world_size
+        if world == 1 or not terms:
+            return terms
+        flat = self.runtime.sum_over_ranks(torch.stack([t.detach().reshape(()) for t in terms.values()])) / world
+        return dict(zip(terms, flat, strict=True))
 
     def _needs_residuals(self) -> bool:
         """Whether the current optimizer's closure returns the residual vector (ENGD)."""
