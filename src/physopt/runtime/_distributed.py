@@ -120,19 +120,19 @@ def process_group_ranks() -> tuple[int, int]:
 
 def sum_over_ranks(tensor: torch.Tensor, world_size: int) -> torch.Tensor:
     """The sum of ``tensor`` over the ranks (a new tensor; ``tensor`` itself for one process)."""
-    if world_size == 1:
-        return tensor
-    out = tensor.detach().clone()
-    dist.all_reduce(out, op=dist.ReduceOp.SUM)
-    return out
+    return _all_reduce(tensor, world_size, dist.ReduceOp.SUM)
 
 
 def max_over_ranks(tensor: torch.Tensor, world_size: int) -> torch.Tensor:
     """The elementwise maximum of ``tensor`` over the ranks (``tensor`` itself for one process)."""
+    return _all_reduce(tensor, world_size, dist.ReduceOp.MAX)
+
+
+def _all_reduce(tensor: torch.Tensor, world_size: int, op: Any) -> torch.Tensor:
     if world_size == 1:
         return tensor
     out = tensor.detach().clone()
-    dist.all_reduce(out, op=dist.ReduceOp.MAX)
+    dist.all_reduce(out, op=op)
     return out
 
 
