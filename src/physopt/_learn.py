@@ -40,7 +40,7 @@ from .config import (
 from .evaluation import OperatorReport, TestError, plot_operator_samples, plot_training, versions
 from .models import OperatorShape, operator_spec
 from .operators import OperatorData
-from .runtime import Runtime
+from .runtime import Runtime, process_group_ranks
 from .training import Callback, FitResult, ProgressBar, Trainer, relative_h1, relative_l2, run_directory_callbacks
 
 __all__ = ["LearnResult", "OperatorSolution", "is_learn_run", "learn", "load_learn", "resume_learn"]
@@ -163,20 +163,21 @@ def _run(cfg: LearnConfig, b: LearnBuilt, out: Path | None, *, state: dict[str, 
     if not b.runtime.is_main:
         out = None  # rank 0 alone writes the run directory
     if out is not None:
-        extra = {"config": to_dict(cfg), "shape": dataclasses.asdict(b.shape)}  # load() needs no data
+        extra = {"config": to_dict(cfg), "shape": dataclasses.asdict(b.shape),  # load() needs no data
+                 "world_size": b.runtime.world_size}  # batch_size is per rank: the global batch depends on it
         try:
             made, checkpointer = run_directory_callbacks(out, state=state, extra=extra, tensorboard=cfg.tensorboard,
                                                          every=cfg.checkpoint_every or 10 * per_epoch)
         except ValueError as err:  # the optional tensorboard package is missing: bad input, exit status 2
             raise ConfigError(f"tensorboard = true: {err}") from None
         callbacks += made
-    if progress is not None:
+    if progress is not None and b.runtime.is_main:
         callbacks.append(ProgressBar(total=b.steps, stream=progress))
     trainer = Trainer(
         model=b.model, objective=b.loss, sampler=b.batches, phases=b.phases, make_optimizer=make_optimizer,
         params={}, steps=b.steps, time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock,
         evaluator=_evaluator(b, cfg.batch_size), eval_every=cfg.eval_every or per_epoch,
-        log_every=cfg.log_every or per_epoch, callbacks=callbacks,
+        log_every=cfg.log_every or per_epoch, callbacks=callbacks, runtime=b.runtime,
     )
     if state is not None:
         trainer.load_state_dict(state)
@@ -235,10 +236,11 @@ def learn(
              "data.test": None if test is None else str(Path(test).expanduser().resolve()),
              "time_budget": time_budget, "seed": seed, "dtype": dtype, "device": device}
     cfg = resolve_learn(spec, config_file=config, flags=flags, overrides=list(overrides))
-    b = build_learn(cfg)
+    b = build_learn(cfg, runtime=_runtime(cfg))
     out_dir = None
     if out is not None:
         out_dir = Path(out)
+    if out_dir is not None and b.runtime.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.toml").write_text(dumps_toml(to_dict(cfg)))
     return _run(cfg, b, out_dir, state=None, progress=progress, callbacks=callbacks)
@@ -269,7 +271,19 @@ def resume_learn(directory: str | Path, *, device: str | None = None, progress: 
                  callbacks: Sequence[Callback] = ()) -> LearnResult:
     """Continue an operator run from its checkpoint; the result equals an uninterrupted run's."""
     d, cfg, ckpt = _read(directory, device)
-    return _run(cfg, build_learn(cfg), d, state=ckpt["trainer"], progress=progress, callbacks=callbacks)
+    runtime = _runtime(cfg)
+    saved = int(ckpt.get("world_size", 1))
+    if saved != runtime.world_size:
+        raise ConfigError(f"{d} was trained on {saved} process(es) with batch_size {cfg.batch_size} per process; "
+                          f"resuming on {runtime.world_size} would change the global batch: launch {saved} process(es)")
+    return _run(cfg, build_learn(cfg, runtime=runtime), d, state=ckpt["trainer"], progress=progress,
+                callbacks=callbacks)
+
+
+def _runtime(cfg: LearnConfig) -> Runtime:
+    """This process's runtime: rank and world size of the ``torchrun`` process group, if any."""
+    rank, world = process_group_ranks()
+    return make_runtime(cfg, rank=rank, world_size=world)  # type: ignore[arg-type]
 
 
 class OperatorSolution:

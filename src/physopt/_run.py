@@ -26,6 +26,7 @@ from .config import (
     is_problem_file,
     load_problem,
     make_optimizer,
+    make_runtime,
     read_toml,
     resolve,
     to_dict,
@@ -43,7 +44,7 @@ from .evaluation import (
     versions,
 )
 from .problems import Data, Problem, SpaceTime
-from .runtime import Runtime
+from .runtime import Runtime, process_group_ranks
 from .training import Callback, FitResult, ProgressBar, Trainer, run_directory_callbacks
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
@@ -193,13 +194,13 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
         except ValueError as err:  # the optional tensorboard package is missing: bad input, exit status 2
             raise ConfigError(f"tensorboard = true: {err}") from None
         callbacks += made
-    if progress is not None:
+    if progress is not None and b.runtime.is_main:
         callbacks.append(ProgressBar(total=cfg.steps, stream=progress))
     trainer = Trainer(
         model=b.model, objective=b.objective, sampler=b.sampler, phases=b.phases,
         make_optimizer=make_optimizer, params=b.params, steps=cfg.steps,
         time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.runtime),
-        eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks,
+        eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks, runtime=b.runtime,
     )
     if state is not None:
         trainer.load_state_dict(state)
@@ -257,10 +258,15 @@ def solve(
              "time_budget": time_budget, "seed": seed, "dtype": dtype, "device": device,
              "in_memory": True if obj is not None else None}
     cfg = resolve(spec, config_file=config, flags=flags, overrides=list(overrides))
-    b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options))
+    rank, world = process_group_ranks()
+    if world > 1 and not cfg.sampler.shards:  # recorded, so a resume on any divisor of it draws the same points
+        cfg = dataclasses.replace(cfg, sampler=dataclasses.replace(cfg.sampler, shards=world))
+    b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options),
+              runtime=make_runtime(cfg, rank=rank, world_size=world))
     out_dir = None
     if out is not None:
         out_dir = Path(out)
+    if out_dir is not None and b.runtime.is_main:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "config.toml").write_text(dumps_toml(to_dict(cfg)))
         if obj is not None and progress is not None:  # said at solve time, not discovered at resume time
@@ -307,7 +313,16 @@ def resume(directory: str | Path, *, problem: Problem | None = None, device: str
             raise ConfigError(f"{directory} is an operator run (physopt learn); it takes no problem")
         return resume_learn(directory, device=device, progress=progress, callbacks=callbacks)
     d, cfg, ckpt = _read_run(directory, device)
-    b = build(cfg, _problem_of(cfg, d, problem))
+    rank, world = process_group_ranks()
+    shards = cfg.sampler.shards or 1
+    if world != shards and shards % world:
+        raise ConfigError(f"{d} holds the points of {shards} sampling shard(s) (sampler.shards); resume it on a "
+                          f"number of processes that divides {shards}, not {world}")
+    if world != shards and rank == 0 and progress is not None:
+        progress.write(f"physopt: {d} was trained on {shards} shard(s); resuming on {world} process(es), each drawing "
+                       f"{shards // world} of them: the same points and multipliers, equal up to the order of "
+                       "floating-point sums\n")
+    b = build(cfg, _problem_of(cfg, d, problem), runtime=make_runtime(cfg, rank=rank, world_size=world))
     return _run(cfg, b, d, state=ckpt["trainer"], progress=progress, callbacks=callbacks)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..runtime import broadcast_from_main, gather_to_main, process_group_ranks
 from ._grid import DEFAULT, DEFAULT_GRID, DEFAULT_TIME_BUDGET, Block, Cell, GridSettings, expand
 from ._html import render_html
 from ._leaderboard import render_markdown
@@ -130,10 +131,25 @@ def run_grid(
     cells, info = expand(grid, settings)
     out_dir = Path(out)
     runs = out_dir / "runs"
-    check_stale(cells, runs)
-    runs.mkdir(parents=True, exist_ok=True)
-    outcome, reason, interrupted = run_cells(cells, runs, jobs=jobs, threads=threads, progress=progress,
-                                             on_cell=on_cell)
+    rank, world = process_group_ranks()
+    stale = None
+    if rank == 0:
+        try:
+            check_stale(cells, runs)
+            runs.mkdir(parents=True, exist_ok=True)
+        except ConfigError as err:
+            stale = str(err)
+    stale = broadcast_from_main(stale, world)  # every rank stops on rank 0's verdict (and waits for the mkdir)
+    if stale is not None:
+        raise ConfigError(stale)
+    # Under torchrun rank r runs cells r, r + w, ...; the outcomes are merged on every rank.
+    mine = [c for i, c in enumerate(cells) if i % world == rank]
+    outcome, reason, interrupted = run_cells(mine, runs, jobs=jobs, threads=threads,
+                                             progress=progress if rank == 0 else None, on_cell=on_cell)
+    if world > 1:
+        outcome, reason, interrupted = _merge(cells, gather_to_main((outcome, reason, interrupted), world), world)
+    if rank:  # rank 0 alone writes the merged results.json and leaderboard
+        return BenchResult(out=out_dir, document={}, outcome=outcome, interrupted=interrupted)
     records = [cell_record(c, runs, outcome[c.key], reason.get(c.key, "")) for c in cells]
     rows = aggregate(records)
     doc = {
@@ -153,6 +169,17 @@ def run_grid(
     _attach_peers(doc, peer_records)
     _write_outputs(doc, out_dir)
     return BenchResult(out=out_dir, document=doc, outcome=outcome, interrupted=interrupted)
+
+
+def _merge(cells: Sequence[Cell], parts: list[Any] | None, world: int) -> tuple[dict[str, str], dict[str, str], bool]:
+    """Every rank's ``(outcome, reason, interrupted)`` combined (cell ``i`` belongs to rank ``i % world``),
+    gathered on rank 0 and broadcast back."""
+    merged = None
+    if parts is not None:
+        outcome = {c.key: parts[i % world][0][c.key] for i, c in enumerate(cells)}
+        reason = {k: v for part in parts for k, v in part[1].items()}
+        merged = (outcome, reason, any(part[2] for part in parts))
+    return broadcast_from_main(merged, world)
 
 
 def _attach_peers(doc: dict[str, Any], peer_records: Sequence[dict[str, Any]]) -> None:

@@ -36,6 +36,10 @@ __all__ = ["FINISHED", "cell_state", "run_cells"]
 
 FINISHED = (RunStatus.COMPLETED, RunStatus.TIME_BUDGET, RunStatus.CONVERGED, RunStatus.DIVERGED)
 SPEC_FILE = "bench_cell.json"
+_LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK", "GROUP_WORLD_SIZE",
+                     "ROLE_RANK", "ROLE_WORLD_SIZE", "ROLE_NAME", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID",
+                     "TORCHELASTIC_RESTART_COUNT", "TORCHELASTIC_MAX_RESTARTS", "TORCHELASTIC_USE_AGENT_STORE",
+                     "TORCH_NCCL_ASYNC_ERROR_HANDLING")
 _GRACE_S = 120.0  # time a cell gets to finish its step and checkpoint after SIGINT
 _POLL_S = 0.5
 
@@ -108,7 +112,10 @@ def _launch(cell: Cell, directory: Path, action: str, threads: int) -> _Job:
     if cell.config is not None and action == "ran":
         (directory / CONFIG_FILE).write_text(dumps_toml(cell.config))
     args = cell.solve_args(directory) if action == "ran" else ["resume", str(directory), "--quiet"]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    # A cell is a single-process run even when the bench runs under torchrun: without the launcher's
+    # variables it does not try to join the bench's process group.
+    env = {k: v for k, v in os.environ.items() if k not in _LAUNCH_VARIABLES}
+    env |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log = (directory / "stderr.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "physopt.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=log, env=env, start_new_session=True)

@@ -6,6 +6,7 @@ Exit status: 0 success, 2 bad input (one line on stderr), 3 diverged run (NaN/In
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -154,8 +155,41 @@ def _finish(result, as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; under ``torchrun`` (its environment variables set) inside a process group
+    (gloo on CPU, NCCL with ``--device cuda``), which is torn down before returning."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    from ..runtime import destroy_process_group, init_process_group, launch_from_env
+
+    try:
+        launch = launch_from_env()
+    except ValueError as err:
+        print(f"physopt: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if launch is None or args.command == "list":
+        return _command(args, argv)
+    try:
+        init_process_group(launch, getattr(args, "device", None) or "cpu")
+    except ValueError as err:
+        print(f"physopt: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    clean = False
+    try:
+        if launch.rank:  # one progress display and one summary line: rank 0's
+            args.quiet, sys.stdout = True, open(os.devnull, "w")  # noqa: SIM115 (closed at exit)
+        status = _command(args, argv)
+        clean = True
+    finally:
+        destroy_process_group(barrier=clean)
+    # Leave without the interpreter's teardown: about one 2-rank gloo run in ten aborted there
+    # ("terminate called without an active exception", a C++ thread destroyed at exit) after the
+    # run had finished and written everything. Every file is closed by now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+def _command(args: argparse.Namespace, argv: list[str]) -> int:
     from ..config import ConfigError
 
     try:
@@ -171,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _finish(resume(args.dir, device=args.device, progress=progress), args.json)
         if args.command == "learn":
             return _learn(args, progress)
-        out = args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        out = _shared(args.out or f"runs/{_slug(args.problem)}-{time.strftime('%Y%m%d-%H%M%S')}")
         result = solve(
             args.problem, optimizer=args.optimizer, constraints=args.constraints, method=args.method,
             steps=args.steps, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype, device=args.device,
@@ -210,13 +244,20 @@ def _learn(args: argparse.Namespace, progress) -> int:
     from .._learn import learn
 
     kind = args.model or "default"
-    out = args.out or f"runs/{_slug(args.source)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = _shared(args.out or f"runs/{_slug(args.source)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
     result = learn(
         args.source, model=args.model, epochs=args.epochs, optimizer=args.optimizer, batch_size=args.batch_size,
         loss=args.loss, test=args.test, time_budget=args.time_budget, seed=args.seed, dtype=args.dtype,
         device=args.device, out=out, config=args.config, overrides=args.set, progress=progress,
     )
     return _finish(result, args.json)
+
+
+def _shared(out: str) -> str:
+    """Rank 0's run directory on every rank (a default name holds the time, which ranks may read apart)."""
+    from ..runtime import broadcast_from_main, process_group_ranks
+
+    return broadcast_from_main(out, process_group_ranks()[1])
 
 
 def _slug(spec: str) -> str:

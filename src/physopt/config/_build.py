@@ -18,7 +18,7 @@ from .. import optim as optim_pkg
 from ..models import HardConstraint, model_spec
 from ..problems import Problem, SpaceTime, build_ansatz
 from ..runtime import Runtime, parse_device
-from ..training import BUDGET_CLOCKS, Causal, Objective, Parameters, Phase, Role, Sampler
+from ..training import BUDGET_CLOCKS, Causal, Objective, Parameters, Phase, Role, Sampler, ShardedSampler
 from ._methods import TRANSFORMS, method_spec
 from ._modes import constraint_mode
 from ._problems import load_problem
@@ -70,8 +70,10 @@ def make_runtime(cfg: RunConfig, *, rank: int = 0, world_size: int = 1) -> Runti
     if cfg.dtype not in DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {cfg.dtype!r}")
     try:
-        return Runtime(device=parse_device(cfg.device), dtype=DTYPES[cfg.dtype], seed=cfg.seed, rank=rank,
-                       world_size=world_size)
+        device = parse_device(cfg.device)
+        if world_size > 1 and device.type == "cuda":  # one GPU per rank: the launcher made cuda:LOCAL_RANK current
+            device = torch.device("cuda", torch.cuda.current_device())
+        return Runtime(device=device, dtype=DTYPES[cfg.dtype], seed=cfg.seed, rank=rank, world_size=world_size)
     except ValueError as err:
         raise ConfigError(str(err)) from None
 
@@ -83,7 +85,7 @@ class Built:
     problem: Problem
     model: torch.nn.Module
     objective: Objective
-    sampler: Sampler
+    sampler: Sampler | ShardedSampler
     phases: list[Phase]
     params: Parameters
     dtype: torch.dtype
@@ -124,7 +126,22 @@ def _check_optimizers(cfg: RunConfig, phases: list[Phase], roles: dict[str, Role
     return least_squares
 
 
-def _causal(cfg: RunConfig, problem: Problem) -> Causal | None:
+def _sampler(cfg: RunConfig, trained: Problem, sizes: dict[str, int], seed: int, runtime: Runtime
+             ) -> Sampler | ShardedSampler:
+    """One :class:`Sampler`, or the shards of this rank when the run has more than one (docs/scaling.md)."""
+    s = cfg.sampler
+    options = {"resample_every": s.resample_every, "method": s.method, "candidates": s.candidates, "rad_k": s.rad_k,
+               "rad_c": s.rad_c, "rar_add": s.rar_add, "dtype": runtime.dtype}
+    shards = s.shards or runtime.world_size
+    try:
+        if shards == 1:
+            return Sampler(trained, sizes=sizes, generator=runtime.sampling_generator(seed), **options)
+        return ShardedSampler(trained, sizes=sizes, shards=shards, seed=seed, runtime=runtime, **options)
+    except ValueError as err:
+        raise ConfigError(f"sampler: {err}") from err
+
+
+def _causal(cfg: RunConfig, problem: Problem, runtime: Runtime) -> Causal | None:
     if not (cfg.causal.epsilon > 0 or cfg.causal.epsilons):
         return None
     if not isinstance(problem.domain, SpaceTime):
@@ -132,7 +149,8 @@ def _causal(cfg: RunConfig, problem: Problem) -> Causal | None:
     t, c = problem.domain.time, cfg.causal
     try:
         return Causal(epsilon=c.epsilon, bins=c.bins, t0=t.t0, t1=t.t1, epsilons=c.epsilons,
-                      threshold=c.threshold, boundary=c.boundary)
+                      threshold=c.threshold, boundary=c.boundary,
+                      reduce=runtime.sum_over_ranks if runtime.world_size > 1 else None)
     except ValueError as err:
         raise ConfigError(f"causal: {err}") from err
 
@@ -216,14 +234,7 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
     sizes = {k: sizes.get(k, extra[k][1] if k in extra else trained.sizes.get(k, 1000))
              for k in trained.conditions if roles[k].kind != "hard"}
 
-    sampler_gen = runtime.sampling_generator(int(torch.randint(0, 2**62, (1,), generator=gen)))
-    s = cfg.sampler
-    try:
-        sampler = Sampler(trained, sizes=sizes, generator=sampler_gen, resample_every=s.resample_every,
-                          method=s.method, candidates=s.candidates, rad_k=s.rad_k, rad_c=s.rad_c,
-                          rar_add=s.rar_add, dtype=dtype)
-    except ValueError as err:
-        raise ConfigError(f"sampler: {err}") from err
+    sampler = _sampler(cfg, trained, sizes, int(torch.randint(0, 2**62, (1,), generator=gen)), runtime)
     params = Parameters.create(constants=problem.params, unknowns=problem.unknowns, dtype=dtype,
                                device=runtime.device)  # on the device from the start: mode.wrap keeps it
     if mode.wrap is not None:
@@ -232,7 +243,9 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
         except ValueError as err:
             raise ConfigError(str(err)) from None
     try:
-        objective = Objective(trained, roles, causal=_causal(cfg, problem))
+        offsets = sampler.offsets if isinstance(sampler, ShardedSampler) else None
+        objective = Objective(trained, roles, causal=_causal(cfg, problem, runtime), runtime=runtime,
+                              offsets=offsets, totals=sizes)
     except ValueError as err:
         raise ConfigError(f"constraints: {err}") from err
     if least_squares:

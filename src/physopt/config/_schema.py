@@ -62,7 +62,9 @@ class SamplerConfig:
     residual-based adaptive ``rad`` / ``rar`` (Wu et al. 2023): every ``resample_every`` steps
     ``candidates`` Sobol points are scored by the current PDE residual; ``rad`` redraws the interior
     points with density ∝ |r|^rad_k / mean(|r|^rad_k) + rad_c, ``rar`` adds the ``rar_add`` points
-    of largest residual (RAR-G)."""
+    of largest residual (RAR-G). ``shards`` splits the points into that many equal shards, each
+    drawn from its own generator (docs/scaling.md); ``0`` means one per process of the launch, and a
+    ``torchrun`` launch records the number it used, so a resume draws the same points."""
 
     sizes: dict[str, int] = field(default_factory=dict)
     resample_every: int = 0
@@ -71,6 +73,7 @@ class SamplerConfig:
     rad_k: float = 1.0
     rad_c: float = 1.0
     rar_add: int = 100
+    shards: int = 0
 
 
 @dataclass(frozen=True)

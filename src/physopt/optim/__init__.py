@@ -13,6 +13,10 @@ a model's parameters (matrices → the named optimizer, the rest → AdamW) and 
 Closure-based optimizers (``SSBroyden``, ``SSBFGS``, ``LBFGS``, ``ENGD``, ``GNSNewton``) derive from
 :class:`ClosureOptimizer`: ``step(closure)``, ``invalidate()`` after the objective changes, and
 ``status``, an :class:`OptimizerStatus` whose ``finished`` says that further steps do nothing.
+
+Inside a ``torch.distributed`` group (``torchrun``) the Muon family shares its Newton–Schulz work
+out over the ranks, balanced by :func:`newton_schulz_cost` (:func:`assign_by_cost`), and exchanges
+the results; the update equals the single-process one (docs/scaling.md).
 """
 
 from ._adamp import SGDP, AdamP, project_radial
@@ -22,6 +26,7 @@ from ._auon import AuON, HybridAuON, cosh_brake
 from ._base import MatrixOptimizer, lr_ratio
 from ._build import REGISTRY, OptimizerSpec, available, build, spec
 from ._closure import ClosureOptimizer, OptimizerStatus
+from ._distributed_ns import assign_by_cost, newton_schulz_cost
 from ._engd import ENGD, BlockedResiduals
 from ._fismo import FISMO
 from ._gns import GNSNewton
@@ -44,6 +49,8 @@ from ._safe_step import SafeStep
 from ._soap import SOAP
 
 __all__ = [
+    "assign_by_cost",
+    "newton_schulz_cost",
     "AMSGD",
     "ARO",
     "ENGD",

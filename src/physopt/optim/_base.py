@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor
 
+from ._distributed_ns import active_world_size, distributed_orthogonalize
 from ._newton_schulz import _MAX_STEPS, NS_METHODS, STACK_MAX_NUMEL, CoeffSpec, orthogonalize, resolve_ns_dtype
 from ._validation import (
     CheckedOptimizer,
@@ -128,16 +129,25 @@ def orthogonalize_group(
     inputs: list[Tensor], group: dict[str, Any], *, coeffs: CoeffSpec | None = None
 ) -> list[Tensor]:
     """:func:`~physopt.optim.orthogonalize` with a Muon-family group's ``ns_*`` and ``batched``
-    settings (``coeffs`` replaces ``group["ns_coeffs"]``, e.g. ROOT's per-shape table)."""
-    return orthogonalize(
-        inputs,
-        steps=group["ns_steps"],
-        coeffs=group["ns_coeffs"] if coeffs is None else coeffs,
-        eps=group["ns_eps"],
-        ns_dtype=group["ns_dtype"],
-        batched=group["batched"],
-        method=group["ns_method"],
-    )
+    settings (``coeffs`` replaces ``group["ns_coeffs"]``, e.g. ROOT's per-shape table).
+
+    Inside a ``torch.distributed`` group of more than one process the matrices are shared out
+    over the ranks by cost and the results exchanged (:mod:`._distributed_ns`): every rank must
+    then call this with the same inputs, as it does when gradients are all-reduced."""
+
+    def local(mats: list[Tensor]) -> list[Tensor]:
+        return orthogonalize(
+            mats,
+            steps=group["ns_steps"],
+            coeffs=group["ns_coeffs"] if coeffs is None else coeffs,
+            eps=group["ns_eps"],
+            ns_dtype=group["ns_dtype"],
+            batched=group["batched"],
+            method=group["ns_method"],
+        )
+
+    return distributed_orthogonalize(inputs, local, lambda x: resolve_ns_dtype(group["ns_dtype"], x.dtype),
+                                     active_world_size())
 
 
 def adam_second_moment(exp_avg_sq: Tensor, grad: Tensor, *, beta2: float) -> None:
@@ -256,7 +266,12 @@ class MatrixOptimizer(CheckedOptimizer, metaclass=abc.ABCMeta):
         if group["algorithm"] == "adamw":
             self._adamw_step(group, params, grads)
             return
-        for chunk in _chunks(params, batched=group.get("batched", False)):
+        # Under torch.distributed every matrix goes in one call, so that the Newton–Schulz work can be
+        # shared out over the ranks (one matrix per call would leave all of it to rank 0); the price is
+        # the temporaries of all matrices at once, which _chunks avoids for one process.
+        whole = active_world_size() > 1
+        chunks = [list(range(len(params)))] if whole else _chunks(params, batched=group.get("batched", False))
+        for chunk in chunks:
             self._matrix_step(group, [params[i] for i in chunk], [grads[i] for i in chunk])
 
     def _momentum_input(

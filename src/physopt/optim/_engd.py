@@ -71,6 +71,7 @@ import torch
 from torch import Tensor
 
 from ._closure import ClosureOptimizer, OptimizerStatus, check_counts, check_max_eval, check_step_length
+from ._distributed_ns import active_world_size, sum_over_ranks
 
 __all__ = ["ENGD", "BlockedResiduals", "gauss_newton_direction", "residual_jacobian"]
 
@@ -119,19 +120,35 @@ def gauss_newton_direction(J: Tensor, r: Tensor, *, damping: float) -> tuple[Ten
     Returns a NaN direction if no factorization succeeds.
     """
     N, P = J.shape
+    if P <= N:
+        return gram_direction(J.T @ J, J.T @ r, damping=damping)
     scale = float(J.square().sum()) / P
     mu = damping * scale
-    primal = P <= N
-    G = J.T @ J if primal else J @ J.T
+    G = J @ J.T
     eye = torch.eye(G.shape[0], dtype=G.dtype, device=G.device)
     for _ in range(13):
         L, info = torch.linalg.cholesky_ex(G + mu * eye)
         if int(info) == 0:
-            if primal:
-                return -torch.cholesky_solve((J.T @ r)[:, None], L)[:, 0], mu
             return -(J.T @ torch.cholesky_solve(r[:, None], L)[:, 0]), mu
         mu = max(10.0 * mu, 1e-14 * scale)
     return torch.full((P,), math.nan, dtype=J.dtype, device=J.device), mu
+
+
+def gram_direction(G: Tensor, b: Tensor, *, damping: float) -> tuple[Tensor, float]:
+    r"""``(d, mu)`` with :math:`d = -(G + \mu I)^{-1} b` for the Gram matrix :math:`G = J^	op J` and
+    :math:`b = J^	op r` (the parameter-space form of :func:`gauss_newton_direction`, with the same
+    damping rule; :math:`\|J\|_F^2 = \operatorname{tr} G`). Under ``torch.distributed`` ENGD sums
+    the ranks' ``G`` and ``b``: the Gram matrix of the stacked Jacobian is the sum of the blocks'."""
+    P = G.shape[0]
+    scale = float(torch.diagonal(G).sum()) / P
+    mu = damping * scale
+    eye = torch.eye(P, dtype=G.dtype, device=G.device)
+    for _ in range(13):
+        L, info = torch.linalg.cholesky_ex(G + mu * eye)
+        if int(info) == 0:
+            return -torch.cholesky_solve(b[:, None], L)[:, 0], mu
+        mu = max(10.0 * mu, 1e-14 * scale)
+    return torch.full((P,), math.nan, dtype=G.dtype, device=G.device), mu
 
 
 
@@ -235,7 +252,10 @@ class ENGD(ClosureOptimizer):
                 f"{type(r).__name__}{'' if not isinstance(r, Tensor) else tuple(r.shape)}"
             )
         self._st["n_evals"] = self._st.get("n_evals", 0) + 1
-        return float(r.detach().square().sum()), r
+        sq = r.detach().square().sum()
+        if (world := active_world_size()) > 1:  # each rank's r holds its share: the global loss is the mean
+            sq = sum_over_ranks(sq, world) / world
+        return float(sq), r
 
     def _jacobian(self, closure: Callable[[], Tensor], r: Tensor) -> Tensor:
         with torch.enable_grad():
@@ -261,7 +281,7 @@ class ENGD(ClosureOptimizer):
         x = self._flat()
         if self._cache is not None and torch.equal(self._cache[0], x):
             r = self._cache[1]
-            f = float(r.detach().square().sum())
+            f = float(st["f"])  # stored with the cache (under torch.distributed the global loss, not ||r||² here)
         else:
             f, r = self._evaluate(closure)
             self._cache = (x.clone(), r)
@@ -275,10 +295,21 @@ class ENGD(ClosureOptimizer):
 
         J = self._jacobian(closure, r)
         rd = r.detach().reshape(-1)
-        grad = 2.0 * (J.T @ rd)
+        world = active_world_size()
+        if world > 1:
+            # The global residual stacks the ranks' r / sqrt(w): sum the Gram blocks (one all-reduce).
+            P = J.shape[1]
+            both = sum_over_ranks(torch.cat([(J.T @ J).reshape(-1), J.T @ rd]), world) / world
+            G, b = both[: P * P].view(P, P), both[P * P:]
+            grad = 2.0 * b
+        else:
+            grad = 2.0 * (J.T @ rd)
         if f == 0.0 or float(grad.abs().max()) <= group["tolerance_grad"]:
             return self._stop(OptimizerStatus.CONVERGED)
-        d, mu = gauss_newton_direction(J, rd, damping=group["damping"])
+        if world > 1:
+            d, mu = gram_direction(G, b, damping=group["damping"])
+        else:
+            d, mu = gauss_newton_direction(J, rd, damping=group["damping"])
         st["n_iter"] += 1
         st["last_damping"] = mu
         slope = float(grad.dot(d))

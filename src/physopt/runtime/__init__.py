@@ -5,6 +5,28 @@ A :class:`Runtime` is built once per run (from ``--device``, ``--dtype``, ``--se
 random numbers; nothing reads a global default device, dtype or generator.
 """
 
+from ._distributed import (
+    Launch,
+    broadcast_from_main,
+    destroy_process_group,
+    gather_to_main,
+    init_process_group,
+    launch_from_env,
+    process_group_ranks,
+    sum_over_ranks,
+)
 from ._runtime import DEVICE_KINDS, Runtime, parse_device
 
-__all__ = ["DEVICE_KINDS", "Runtime", "parse_device"]
+__all__ = [
+    "DEVICE_KINDS",
+    "Launch",
+    "Runtime",
+    "broadcast_from_main",
+    "destroy_process_group",
+    "gather_to_main",
+    "init_process_group",
+    "launch_from_env",
+    "parse_device",
+    "process_group_ranks",
+    "sum_over_ranks",
+]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._distributed import gather_to_main, max_over_ranks, sum_over_ranks
+
 __all__ = ["DEVICE_KINDS", "Runtime", "parse_device"]
 
 DEVICE_KINDS = ("cpu", "cuda", "cuda:N", "mps")
@@ -54,6 +56,11 @@ class Runtime:
     :meth:`sampling_generator` draws collocation points on :attr:`device`; its seed is the given one
     on rank 0 and a mix of (seed, rank) on the others (``numpy.random.SeedSequence``), so ranks draw
     independent points and rank 0 of a multi-process run draws what a single process would.
+    A *shard* (a fixed share of a run's points, see :class:`physopt.training.ShardedSampler`) can be
+    named instead of the rank, so one process can draw what several ranks would.
+
+    Collectives (:meth:`sum_over_ranks`, :meth:`max_over_ranks`, :meth:`gather_to_main`) use the
+    default process group when :attr:`world_size` > 1 and are identities for one process.
     """
 
     device: torch.device = torch.device("cpu")
@@ -83,13 +90,29 @@ class Runtime:
         """A fresh CPU generator seeded with :attr:`seed` (the same on every rank)."""
         return torch.Generator().manual_seed(self.seed)
 
-    def sampling_generator(self, seed: int) -> torch.Generator:
-        """A generator on :attr:`device` for drawing points, seeded by ``seed`` and this rank."""
-        if self.rank:  # kept below 2**62 like the seeds build() draws
+    def sampling_generator(self, seed: int, *, shard: int | None = None) -> torch.Generator:
+        """A generator on :attr:`device` for drawing points, seeded by ``seed`` and ``shard``
+        (default: this rank); shard 0 uses ``seed`` itself."""
+        index = self.rank if shard is None else shard
+        if not (isinstance(index, int) and index >= 0):
+            raise ValueError(f"shard must be an int >= 0, got {shard!r}")
+        if index:  # kept below 2**62 like the seeds build() draws
             seed = int(
-                np.random.SeedSequence([seed, self.rank]).generate_state(1, dtype=np.uint64)[0] >> 2
+                np.random.SeedSequence([seed, index]).generate_state(1, dtype=np.uint64)[0] >> 2
             )
         return torch.Generator(device=self.device).manual_seed(seed)
+
+    def sum_over_ranks(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` summed over the ranks (all-reduce; ``tensor`` itself for one process)."""
+        return sum_over_ranks(tensor, self.world_size)
+
+    def max_over_ranks(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The elementwise maximum of ``tensor`` over the ranks."""
+        return max_over_ranks(tensor, self.world_size)
+
+    def gather_to_main(self, obj: object) -> list[object] | None:
+        """Every rank's ``obj`` (tensors moved to the CPU) on rank 0, ``None`` elsewhere."""
+        return gather_to_main(obj, self.world_size)
 
     def tensor(self, data: object) -> torch.Tensor:
         """``data`` as a tensor of this runtime's dtype on its device."""

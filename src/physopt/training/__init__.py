@@ -19,6 +19,7 @@ from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
+from ._shards import ShardedSampler
 from ._wos import WosTargets
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "RunStatus",
     "SampledDims",
     "Sampler",
+    "ShardedSampler",
     "TensorBoardLogger",
     "Trainer",
     "WosTargets",

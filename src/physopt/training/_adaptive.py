@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["rad_probabilities", "rad_select", "rar_select", "residual_norms"]
+__all__ = ["powered_norms", "rad_probabilities", "rad_select", "rar_select", "residual_norms"]
 
 ResidualFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -35,27 +35,37 @@ def residual_norms(residual: ResidualFn, x: torch.Tensor, *, chunk: int = 4096) 
     return torch.cat(out)
 
 
-def rad_probabilities(norms: torch.Tensor, *, k: float, c: float) -> torch.Tensor:
-    """The RAD density ``ε^k / mean(ε^k) + c`` over the candidates, normalised to sum to 1."""
+def rad_probabilities(norms: torch.Tensor, *, k: float, c: float, mean: torch.Tensor | None = None) -> torch.Tensor:
+    """The RAD density ``ε^k / mean(ε^k) + c`` over the candidates, normalised to sum to 1.
+
+    ``mean`` replaces ``mean(ε^k)`` of these candidates, e.g. by the mean over every rank's
+    candidates (a distributed run's global statistic); see :func:`powered_norms`.
+    """
     if not k >= 0:
         raise ValueError(f"RAD exponent k must be >= 0, got {k!r}")
     if not c >= 0:
         raise ValueError(f"RAD floor c must be >= 0, got {c!r}")
-    powered = norms.double() ** k
-    mean = powered.mean()
+    powered = powered_norms(norms, k=k)
+    mean = powered.mean() if mean is None else mean
     if not torch.isfinite(mean) or mean <= 0:
         return torch.full_like(powered, 1.0 / powered.numel())  # no residual information: uniform
     density = powered / mean + c
     return density / density.sum()
 
 
+def powered_norms(norms: torch.Tensor, *, k: float) -> torch.Tensor:
+    """``ε^k`` in float64, the quantity whose mean normalises the RAD density."""
+    return norms.double() ** k
+
+
 def rad_select(
-    candidates: torch.Tensor, norms: torch.Tensor, n: int, *, k: float, c: float, generator: torch.Generator
+    candidates: torch.Tensor, norms: torch.Tensor, n: int, *, k: float, c: float, generator: torch.Generator,
+    mean: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``n`` of the ``candidates`` ``(N, d)`` drawn without replacement with the RAD density."""
     if not 0 < n <= candidates.shape[0]:
         raise ValueError(f"cannot draw {n} RAD points from {candidates.shape[0]} candidates")
-    p = rad_probabilities(norms, k=k, c=c)
+    p = rad_probabilities(norms, k=k, c=c, mean=mean)
     idx = torch.multinomial(p, n, replacement=False, generator=generator)
     return candidates[idx]
 

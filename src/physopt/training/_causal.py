@@ -29,17 +29,36 @@ every evaluation makes the objective change between trial points, and SSBroyden'
 stopped with "no progress" at its first step (measured on ``allen-cahn``). The trainer invalidates
 quasi-Newton caches every step, since the weights change between steps. For one-evaluation
 optimizers (Adam) both rules are the same.
+
+Under ``torchrun`` the bin losses are global statistics: the per-bin sums and counts of every rank
+are summed (``reduce``, one all-reduce at the first evaluation of a step) before the weights are
+formed, so all ranks weight their points with the weights a single process holding every rank's
+points would compute.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
-__all__ = ["Causal", "bin_losses", "causal_weights"]
+__all__ = ["Causal", "bin_losses", "bin_sums", "causal_weights"]
+
+
+def bin_sums(
+    squares: torch.Tensor, t: torch.Tensor, *, bins: int, t0: float, t1: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sums, counts)`` ``(2, bins)`` of ``squares`` per time bin and each point's bin index ``(n,)``."""
+    if bins < 1:
+        raise ValueError(f"bins must be >= 1, got {bins!r}")
+    if not t1 > t0:
+        raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
+    index = ((t.detach() - t0) / (t1 - t0) * bins).floor().clamp(0, bins - 1).long()
+    sums = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, squares)
+    counts = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, torch.ones_like(squares))
+    return torch.stack([sums, counts]), index
 
 
 def bin_losses(
@@ -49,14 +68,8 @@ def bin_losses(
 
     Returns ``(L, index)``: ``L`` of shape ``(bins,)`` (0 for an empty bin), ``index`` ``(n,)``.
     """
-    if bins < 1:
-        raise ValueError(f"bins must be >= 1, got {bins!r}")
-    if not t1 > t0:
-        raise ValueError(f"need t1 > t0, got t0={t0!r}, t1={t1!r}")
-    index = ((t.detach() - t0) / (t1 - t0) * bins).floor().clamp(0, bins - 1).long()
-    sums = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, squares)
-    counts = torch.zeros(bins, dtype=squares.dtype, device=squares.device).index_add(0, index, torch.ones_like(squares))
-    return sums / counts.clamp(min=1), index
+    both, index = bin_sums(squares, t, bins=bins, t0=t0, t1=t1)
+    return both[0] / both[1].clamp(min=1), index
 
 
 def causal_weights(losses: torch.Tensor, epsilon: float) -> torch.Tensor:
@@ -77,11 +90,13 @@ class Causal:
         epsilons: an increasing ε schedule, advanced when ``min w > threshold`` (empty: fixed ε).
         threshold: the annealing trigger.
         boundary: also weight boundary residuals (:meth:`weighted`) by their time bin.
+        reduce: sums a tensor over the ranks (``Runtime.sum_over_ranks``); ``None`` for one process.
     """
 
     def __init__(
         self, *, epsilon: float, bins: int, t0: float, t1: float,
         epsilons: Sequence[float] = (), threshold: float = 0.99, boundary: bool = True,
+        reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         if not isinstance(bins, int) or bins < 1:
             raise ValueError(f"causal bins must be a positive int, got {bins!r}")
@@ -94,6 +109,7 @@ class Causal:
         self.epsilons = [float(e) for e in epsilons] or [float(epsilon)]
         self.threshold = threshold
         self.boundary = boundary
+        self.reduce = reduce
         self._weights: torch.Tensor | None = None  # this step's weights (detached); None: not yet computed
         self.level = 0  # index into epsilons (annealing state, checkpointed)
         self.min_weight = 1.0
@@ -105,9 +121,11 @@ class Causal:
     def loss(self, residual: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The weighted mean square of ``residual`` ``(n, k)`` at points ``x`` ``(n, d)`` (time last)."""
         squares = (residual**2).sum(dim=1) / residual.shape[1]  # per-point mean over components
-        losses, index = bin_losses(squares, x[:, -1], bins=self.bins, t0=self.t0, t1=self.t1)
+        both, index = bin_sums(squares.detach(), x[:, -1], bins=self.bins, t0=self.t0, t1=self.t1)
         if self._weights is None:  # first evaluation of this step: fix the weights for the step
-            self._weights = causal_weights(losses, self.epsilon)
+            if self.reduce is not None:
+                both = self.reduce(both)  # global bin statistics (every rank's points)
+            self._weights = causal_weights(both[0] / both[1].clamp(min=1), self.epsilon)
             self.min_weight = float(self._weights.min())
         return (self._weights[index] * squares).mean()
 

@@ -83,6 +83,10 @@ class DatasetBatches:
     def adapt(self, step: int, residual: Callable[..., torch.Tensor]) -> None:
         return None  # data batches do not move
 
+    def prefix(self, batch: dict[str, Pairs], sizes: Mapping[str, int]) -> dict[str, Pairs]:
+        """The first ``sizes[name]`` samples of each named entry."""
+        return {name: b.prefix(sizes[name]) if name in sizes else b for name, b in batch.items()}
+
     def state_dict(self) -> dict[str, Any]:
         return {"n": self.data.n, "batch_size": self.batch_size, "seed": self.seed}
 

@@ -5,6 +5,14 @@ The loop consumes a :class:`~physopt.training.BatchSource` and a :class:`~physop
 it. Host synchronisation is kept off the per-step path: loss terms stay tensors until a step is
 logged, and non-finite values are watched on the device (:class:`_NonFiniteWatch`) and checked
 every ``log_every`` steps (and before any checkpoint), naming the first bad step and loss term.
+
+Under ``torchrun`` (a :class:`~physopt.runtime.Runtime` with ``world_size > 1``) every closure
+evaluation ends with one all-reduce of ``[loss, loss terms, gradients]`` divided by the world size:
+each rank's loss is a mean over its equal share of the points, so the average is the global loss and
+gradient. Closure optimizers (SSBroyden, SSBFGS, L-BFGS line searches, GNSNewton) therefore see the
+global values and every rank takes the same accept/reject decisions; the ranks stay bit-identical
+because they all apply the same reduced numbers. No DDP wrapper: DDP's gradient hooks assume one
+backward per step, and a line search evaluates several times.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import torch
 
 from .. import optim as optim_registry
 from ..optim import BlockedResiduals, ClosureOptimizer
+from ..runtime import Runtime
 from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
 
@@ -186,11 +195,13 @@ class _ResidualClosure(BlockedResiduals):
     closure; ``blocks`` lets the optimizer build the Jacobian from small per-point graphs."""
 
     def __init__(self, objective: Loss, model: torch.nn.Module, batch: Batch, params: Mapping[str, torch.Tensor],
-                 seen: dict[str, Any]) -> None:
+                 seen: dict[str, Any], average: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]) -> None:
         self.objective, self.model, self.batch, self.params, self.seen = objective, model, batch, params, seen
+        self.average = average  # the recorded terms over the ranks (ENGD itself combines r and J)
 
     def __call__(self) -> torch.Tensor:
         r, terms = self.objective.residual_vector(self.model, self.batch, self.params)
+        terms = self.average(terms)
         self.seen["terms"], self.seen["loss"] = terms, self.objective.loss(terms, {})
         return r
 
@@ -205,7 +216,7 @@ class Trainer:
     points), step, phase and history, so ``load_state_dict`` followed by :meth:`run` continues
     exactly where the saved run stood. ``time_budget`` counts seconds on ``budget_clock``
     (:data:`BUDGET_CLOCKS`); both clocks are recorded in the history (``wall_time_s``,
-    ``cpu_time_s``).
+    ``cpu_time_s``). ``runtime`` gives the rank and world size (see the module docstring).
     """
 
     def __init__(
@@ -224,6 +235,7 @@ class Trainer:
         eval_every: int = 500,
         log_every: int = 100,
         callbacks: Sequence[Callback] = (),
+        runtime: Runtime | None = None,
     ) -> None:
         if not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be a non-negative int, got {steps!r}")
@@ -242,6 +254,7 @@ class Trainer:
         self.steps, self.time_budget, self.budget_clock = steps, time_budget, budget_clock
         self.evaluator, self.eval_every, self.log_every = evaluator, eval_every, log_every
         self.callbacks = list(callbacks)
+        self.runtime = runtime if runtime is not None else Runtime()
         self.step = 0
         self.phase_index = 0
         self.phase_start = 0
@@ -342,8 +355,7 @@ class Trainer:
             # New points change the objective: quasi-Newton caches of loss/gradient are stale.
             self.optimizer.invalidate()
         if self.phase.sizes:
-            sizes = self.phase.sizes
-            batch = {name: b.prefix(sizes[name]) if name in sizes else b for name, b in batch.items()}
+            batch = self.sampler.prefix(batch, self.phase.sizes)
         lr = self.phase.lr_at(self.step - self.phase_start)
         for group in self.optimizer.param_groups:
             group.setdefault("base_lr", group["lr"])
@@ -370,11 +382,13 @@ class Trainer:
             # No finiteness test here (it would synchronise every step): a non-finite loss is
             # found by the watch at the next check, which stops the run before any checkpoint.
             loss.backward()
+            loss, terms = self._average_over_ranks(loss, terms)
             seen["terms"], seen["loss"] = terms, loss
             return loss
 
         if self._needs_residuals():
-            self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen))
+            self.optimizer.step(_ResidualClosure(self.objective, self.model, batch, self.params, seen,
+                                                 self._average_terms))
         else:
             self.optimizer.step(closure)
         if "loss" not in seen:
@@ -385,6 +399,31 @@ class Trainer:
         terms = {k: v.detach() for k, v in seen["terms"].items()}
         self._watch.observe(self.step, seen["loss"], terms)
         return {"loss": seen["loss"].detach(), **{f"loss/{k}": v for k, v in terms.items()}}
+
+    def _average_over_ranks(self, loss: torch.Tensor, terms: dict[str, torch.Tensor]
+                            ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss, terms and gradients averaged over the ranks (one all-reduce; see the module docstring)."""
+        world = self.runtime.world_size
+        if world == 1:
+            return loss, terms
+        params = [p for g in self.optimizer.param_groups for p in g["params"] if p.grad is not None]
+        flat = torch.cat([loss.detach().reshape(1), *(t.detach().reshape(1) for t in terms.values()),
+                          *(p.grad.reshape(-1) for p in params)])
+        flat = self.runtime.sum_over_ranks(flat) / world
+        k = 1 + len(terms)
+        offset = k
+        for p in params:
+            p.grad.copy_(flat[offset:offset + p.numel()].view_as(p.grad))
+            offset += p.numel()
+        return flat[0], dict(zip(terms, flat[1:k], strict=True))
+
+    def _average_terms(self, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Detached loss terms averaged over the ranks (for the least-squares closure's records)."""
+        world = self.runtime.world_size
+        if world == 1 or not terms:
+            return terms
+        flat = self.runtime.sum_over_ranks(torch.stack([t.detach().reshape(()) for t in terms.values()])) / world
+        return dict(zip(terms, flat, strict=True))
 
     def _needs_residuals(self) -> bool:
         """Whether the current optimizer's closure returns the residual vector (ENGD)."""

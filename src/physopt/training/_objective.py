@@ -7,6 +7,13 @@ Roles:
 - ``lagrangian`` / ``alm``: an equality constraint ``r = 0`` at every collocation point with a
   pointwise multiplier, handled by :class:`physopt.constrained.Duals` (descent–ascent, or the
   augmented Lagrangian with penalty ``ρ``); the PDE residual's mean square is the objective.
+
+With sharded points (:class:`~physopt.training.ShardedSampler`; under ``torchrun`` each rank holds a
+contiguous share of them, given by ``offsets``) the pointwise multipliers are indexed by the
+*global* identity of a point and component, ``(offset + i)·k + j`` for local point ``i`` of a rank whose
+points start at global index ``offset`` (:class:`physopt.constrained.Indexed`), so every rank holds the
+same full multiplier vector, laid out as a single process holding every shard would lay it out. The
+reported violations are maxima over the ranks.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from typing import Any
 
 import torch
 
-from ..constrained import Constraint, Duals, GradientAscent
+from ..constrained import Constraint, Duals, GradientAscent, Indexed
 from ..problems import Energy, Points, Problem
+from ..runtime import Runtime
 from ._causal import Causal
 
 __all__ = ["ROLE_KINDS", "Objective", "Role", "RoleKind"]
@@ -80,7 +88,9 @@ class Objective:
     (see :class:`physopt.training.Trainer` for when it runs).
     """
 
-    def __init__(self, problem: Problem, roles: Mapping[str, Role], *, causal: Causal | None = None) -> None:
+    def __init__(self, problem: Problem, roles: Mapping[str, Role], *, causal: Causal | None = None,
+                 runtime: Runtime | None = None, offsets: Mapping[str, int] | None = None,
+                 totals: Mapping[str, int] | None = None) -> None:
         missing = set(problem.conditions) - set(roles)
         if missing:
             raise ValueError(f"no role given for conditions {sorted(missing)}")
@@ -93,18 +103,47 @@ class Objective:
         self.duals: Duals | None = None
         # max |r| of each trained non-PDE condition at the last evaluation (for the history).
         self.violations: dict[str, torch.Tensor] = {}
-        if self.constrained:
-            self.duals = Duals(
-                {
-                    k: Constraint(
-                        problem.conditions[k].constraint.kind, multiplier=problem.conditions[k].constraint.multiplier,
-                        formulation=self.roles[k].kind,
-                        penalty=self.roles[k].penalty, dual=GradientAscent(lr=self.roles[k].dual_lr),
-                        reduction="mean",
-                    )
-                    for k in self.constrained
-                },
-            )
+        self.runtime = runtime if runtime is not None else Runtime()
+        # Sharded points (offsets given): multipliers indexed by global point identity.
+        self._global = offsets is not None and bool(self.constrained)
+        if self._global and (totals is None or set(self.constrained) - (set(offsets or {}) & set(totals))):
+            raise ValueError(f"constraints {self.constrained} on sharded points need the global offsets and totals "
+                             "of their points")
+        self.offsets, self.totals = dict(offsets or {}), dict(totals or {})
+        self._pending_duals: Mapping[str, Any] | None = None  # a checkpoint's duals, loaded once they exist
+        if self.constrained and not self._global:
+            self.duals = self._make_duals({})
+
+    def _make_duals(self, components: Mapping[str, int]) -> Duals:
+        """Pointwise multipliers; with ``components`` (ranks > 1) sized by the global point count."""
+        return Duals(
+            {
+                k: Constraint(
+                    self.problem.conditions[k].constraint.kind,
+                    multiplier=self.problem.conditions[k].constraint.multiplier, formulation=self.roles[k].kind,
+                    penalty=self.roles[k].penalty, dual=GradientAscent(lr=self.roles[k].dual_lr),
+                    reduction="mean", num_points=self.totals[k] * components[k] if components else None,
+                )
+                for k in self.constrained
+            },
+        )
+
+    def _dual_values(self, residuals: Mapping[str, torch.Tensor]) -> Mapping[str, torch.Tensor | Indexed]:
+        """The constraint values as the duals take them: local tensors, or globally indexed under ranks."""
+        if not self._global:
+            return residuals
+        if self.duals is None:  # first sight: the residuals give the components per point
+            self.duals = self._make_duals({k: r[0].numel() if r.dim() > 1 else 1 for k, r in residuals.items()})
+            if self._pending_duals is not None:
+                self.duals.load_state_dict(self._pending_duals)
+                self._pending_duals = None
+        out: dict[str, torch.Tensor | Indexed] = {}
+        for k, r in residuals.items():
+            n, comps = r.shape[0], (r[0].numel() if r.dim() > 1 else 1)
+            point = torch.arange(n, device=r.device) + self.offsets[k]
+            index = (point[:, None] * comps + torch.arange(comps, device=r.device)).reshape(-1)
+            out[k] = Indexed(r.reshape(-1), index)
+        return out
 
     @property
     def varies_per_step(self) -> bool:
@@ -114,7 +153,7 @@ class Objective:
     @property
     def has_duals(self) -> bool:
         """Some condition is a constraint with multipliers."""
-        return self.duals is not None
+        return bool(self.constrained)
 
     def residual(self, name: str, model: Callable[[torch.Tensor], torch.Tensor], points: Points,
                  params: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -241,24 +280,31 @@ class Objective:
     ) -> torch.Tensor:
         penalty = [self.roles[k].weight * v for k, v in squares.items() if k not in self.constrained]
         total = torch.stack(penalty).sum() if penalty else next(iter(squares.values())) * 0
-        if self.duals is None:
+        if not self.constrained:
             return total
         if not all(bool(torch.isfinite(r).all()) for r in residuals.values()) or not torch.isfinite(total):
             return total + sum(r.sum() for r in residuals.values())  # non-finite: the trainer reports it
-        return self.duals.step(total, residuals) if update else self.duals.lagrangian(total, residuals)
+        values = self._dual_values(residuals)
+        assert self.duals is not None  # made by __init__ or _dual_values
+        return self.duals.step(total, values) if update else self.duals.lagrangian(total, values)
 
     def update_duals(self, residuals: Mapping[str, torch.Tensor]) -> None:
         """One dual update from these constraint residuals (skipped if any is non-finite: the
         trainer then stops the run and names the term)."""
-        if self.duals is None or not all(bool(torch.isfinite(r).all()) for r in residuals.values()):
+        if not self.constrained or not all(bool(torch.isfinite(r).all()) for r in residuals.values()):
             return
-        self.duals.update(residuals)
+        values = self._dual_values(residuals)
+        assert self.duals is not None
+        self.duals.update(values)
 
     def stats(self) -> dict[str, float]:
         """Multiplier, penalty and violation of each constraint (and causal weights) as flat floats."""
         causal = {} if self.causal is None else self.causal.stats()
-        # Max |r| of each trained non-PDE condition on its training points at the last evaluation.
-        out = {**causal, **{f"violation/{k}": float(v) for k, v in self.violations.items()}}
+        # Max |r| of each trained non-PDE condition on its training points at the last evaluation
+        # (over every rank's points: one all-reduce; every rank records at the same steps).
+        names = list(self.violations)
+        tops = self.runtime.max_over_ranks(torch.stack([self.violations[k] for k in names])) if names else []
+        out = {**causal, **{f"violation/{k}": float(v) for k, v in zip(names, tops, strict=True)}}
         if self.duals is None:
             return out
         for name, st in self.duals.stats().items():
@@ -268,13 +314,17 @@ class Objective:
         return out
 
     def state_dict(self) -> dict[str, Any]:
+        duals = self._pending_duals if self.duals is None else self.duals.state_dict()
         return {
-            "duals": None if self.duals is None else self.duals.state_dict(),
+            "duals": duals,
             "causal": None if self.causal is None else self.causal.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if self.duals is not None and state.get("duals") is not None:
-            self.duals.load_state_dict(state["duals"])
+        if self.constrained and state.get("duals") is not None:
+            if self.duals is None:  # ranks > 1 before the first evaluation: the multipliers' size is not known yet
+                self._pending_duals = state["duals"]
+            else:
+                self.duals.load_state_dict(state["duals"])
         if self.causal is not None and state.get("causal") is not None:
             self.causal.load_state_dict(state["causal"])

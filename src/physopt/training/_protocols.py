@@ -28,8 +28,9 @@ Model = Callable[[torch.Tensor], torch.Tensor]
 class BatchSource(Protocol):
     """Where batches come from. ``batch(step)`` is called once per step; ``drawn_at`` is the step
     of the latest fresh draw (a closure optimizer's cached evaluation is stale after one);
-    ``adapt`` lets residual-based samplers move their points (a no-op elsewhere); the state dict
-    holds whatever a resumed run needs to draw exactly the same batches."""
+    ``adapt`` lets residual-based samplers move their points (a no-op elsewhere); ``prefix`` is a
+    phase's warm-up subset of a batch (``Phase.sizes``); the state dict holds whatever a resumed run
+    needs to draw exactly the same batches."""
 
     @property
     def drawn_at(self) -> int: ...
@@ -37,6 +38,8 @@ class BatchSource(Protocol):
     def batch(self, step: int) -> Batch: ...
 
     def adapt(self, step: int, residual: Callable[[str, Points], torch.Tensor]) -> None: ...
+
+    def prefix(self, batch: Batch, sizes: Mapping[str, int]) -> Batch: ...
 
     def state_dict(self) -> dict[str, Any]: ...
 

@@ -129,6 +129,10 @@ class Sampler:
         assert self._batch is not None  # set just above
         return self._batch
 
+    def prefix(self, batch: Mapping[str, Points], sizes: Mapping[str, int]) -> dict[str, Points]:
+        """The first ``sizes[name]`` points of each named condition (a phase's warm-up subset)."""
+        return {name: b.prefix(sizes[name]) if name in sizes else b for name, b in batch.items()}
+
     def adapt(self, step: int, residual: Callable[[str, Points], torch.Tensor]) -> None:
         """RAD/RAR update of the interior points if one is due at ``step`` (else nothing).
 
@@ -136,24 +140,46 @@ class Sampler:
         current model. RAD redraws every condition (interior ones by the RAD density); RAR-G keeps
         the points and appends the ``rar_add`` worst candidates to each interior condition.
         """
+        if not self.adapt_due(step):
+            return
+        new = self.begin_adapt()
+        for name in self.adaptive_conditions():
+            cand, norms = self.score(name, residual)
+            new[name] = self.pick(name, cand, norms, self._batch, mean=None)  # type: ignore[arg-type]
+        self.finish_adapt(new, step)
+
+    # The pieces of adapt(), in the order it calls them; ShardedSampler interleaves them over its
+    # shards so that RAD's normaliser E[ε^k] is the mean over every shard's candidates.
+    def adapt_due(self, step: int) -> bool:
         if self.method not in ADAPTIVE or self.resample_every == 0 or self._batch is None:
-            return
-        if step - self._drawn_at < self.resample_every:
-            return
-        new = self._draw() if self.method == "rad" else dict(self._batch)
-        for name in self.sizes:
-            cond = self.problem.conditions[name]
-            if cond.kind != "interior":
-                continue
-            cand = _SobolInterior(self.problem.domain).sample_interior(
-                self.candidates, generator=self.generator, dtype=self.dtype
-            )
-            norms = residual_norms(lambda x, name=name: residual(name, Points(x)), cand)
-            if self.method == "rad":
-                picked = rad_select(cand, norms, self.sizes[name], k=self.rad_k, c=self.rad_c, generator=self.generator)
-            else:
-                picked = torch.cat([self._batch[name].x, rar_select(cand, norms, self.rar_add)])
-            new[name] = Points(picked)
+            return False
+        return step - self._drawn_at >= self.resample_every
+
+    def begin_adapt(self) -> dict[str, Points]:
+        assert self._batch is not None  # adapt_due said so
+        return self._draw() if self.method == "rad" else dict(self._batch)
+
+    def adaptive_conditions(self) -> list[str]:
+        return [name for name in self.sizes if self.problem.conditions[name].kind == "interior"]
+
+    def score(self, name: str, residual: Callable[[str, Points], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fresh Sobol candidates for condition ``name`` and their residual norms."""
+        cand = _SobolInterior(self.problem.domain).sample_interior(self.candidates, generator=self.generator,
+                                                                   dtype=self.dtype)
+        return cand, residual_norms(lambda x: residual(name, Points(x)), cand)
+
+    def pick(self, name: str, cand: torch.Tensor, norms: torch.Tensor, old: Mapping[str, Points], *,
+             mean: torch.Tensor | None) -> Points:
+        """The new points of ``name``: RAD draws (normalised by ``mean`` of ``ε^k``, default the
+        candidates' own), or the old points plus the RAR worst."""
+        if self.method == "rad":
+            picked = rad_select(cand, norms, self.sizes[name], k=self.rad_k, c=self.rad_c, generator=self.generator,
+                                mean=mean)
+        else:
+            picked = torch.cat([old[name].x, rar_select(cand, norms, self.rar_add)])
+        return Points(picked)
+
+    def finish_adapt(self, new: dict[str, Points], step: int) -> None:
         self._batch = new
         self._drawn_at = step
 
