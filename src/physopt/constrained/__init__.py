@@ -5,6 +5,9 @@ Nonlinear programs: :func:`minimize` with methods ``"auto"``, ``"newton"``, ``"p
 returns a :class:`MinimizeResult` whose :class:`MinimizeStatus` says why the run stopped and whose
 :class:`KKTMultipliers` hold the Lagrange multipliers.
 
+:mod:`physopt.constrained.bilevel` (import it by that name) solves bilevel programs
+``min_x F(x, y*(x))``, ``y*(x) ∈ argmin_y f(x, y)``: :func:`~physopt.constrained.bilevel.minimize_bilevel`.
+
 :func:`relax` solves binary programs with linear constraints by slack-free Lagrangian relaxation.
 
 Constraints in your own training loop: :class:`Duals` turns a loss and named constraint values into

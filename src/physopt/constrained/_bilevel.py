@@ -7,7 +7,6 @@ only validates against those declarations and calls the entry's runner.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -21,6 +20,7 @@ from ._bilevel_problem import BilevelProblem, Projection
 from ._bilevel_result import BilevelResult
 from ._bounds import Bounds, read_bounds
 from ._lvhba import LVHBAOptions, run_lv_hba
+from ._minimize import _check_positive
 
 __all__ = ["BILEVEL_METHODS", "BilevelMethod", "minimize_bilevel"]
 
@@ -145,8 +145,7 @@ def minimize_bilevel(
     if spec.stochastic != (sample is not None):
         need = "needs sample=" if spec.stochastic else "is deterministic; sample= is for 'penalty-sgd'"
         raise ValueError(f"method={method!r} {need}")
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (tol > 0) or not math.isfinite(tol):
-        raise ValueError(f"tol must be a positive finite number; got {tol!r}")
+    _check_positive("tol", tol)
     for name, v in (("max_iter", max_iter), ("record_every", record_every)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ValueError(f"{name} must be a positive integer; got {v!r}")

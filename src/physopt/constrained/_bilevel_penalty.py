@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from ._bilevel_problem import BilevelProblem, Grads, finite, inf_norm
@@ -49,7 +50,8 @@ class PenaltyOptions:
         lr_x: step of ``x`` on ``∇ψ_σ`` (below ``1/L`` of ``x ↦ F(x, y*(x))``).
         lr_y: step of the inner gradient descents on ``σF + f`` and ``f`` (below ``1/L_f``).
         sigma0: initial penalty parameter ``σ₀`` (the weight of ``F`` against the lower level).
-        sigma_min: smallest ``σ``; the solution is ``O(σ_min)`` away from the bilevel one.
+        sigma_min: smallest ``σ``; the solution is ``O(σ_min)`` away from the bilevel one. Inner errors
+            are amplified by ``1/σ``: in float32 keep ``σ_min ≳ 1e-2``.
         decay: ``ρ`` in ``σ_k = σ₀ ρᵏ`` (``"penalty"``).
         power: ``q`` in ``σ_k = σ₀ (k+1)^{−q}`` (``"penalty-sgd"``).
         inner_iter: most inner steps per outer step (``"penalty"``), or exactly that many (``"penalty-sgd"``).
@@ -94,7 +96,8 @@ def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: Penal
     k = 0
     for k in range(max_iter):
         sigma = max(o.sigma_min, o.sigma0 * ((k + 1) ** -o.power if stochastic else o.decay ** k))
-        inner_tol = sigma * tol
+        # σ·tol may lie below round-off (float32): inner solves then stop at a few ulps of the gradient
+        inner_tol = max(sigma * tol, 64 * torch.finfo(x.dtype).eps)
         if stochastic:
             # y_σ ≈ argmin σF + f and z ≈ argmin f: inner_iter steps, both on the same fresh minibatch
             # each time, so that their noise cancels in the 1/σ difference of ∇ψ_σ
