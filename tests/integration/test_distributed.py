@@ -226,3 +226,14 @@ def test_engd_two_ranks_sum_the_gram_blocks(tmp_path):
     a, b = _report(one), _report(two)
     assert abs(a["final_loss"] - b["final_loss"]) <= 1e-8 * a["final_loss"], (a["final_loss"], b["final_loss"])
     assert a["steps"] == b["steps"] == 1 and b["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_time_budget_stops_every_rank_at_the_same_step(tmp_path):
+    # Each rank's clock differs; the stop is decided from the maximum over the ranks, so no rank is left
+    # waiting in a collective (a hang would fail the subprocess timeout).
+    run = tmp_path / "run"
+    torchrun("solve", PROBLEM, "--quiet", "--optimizer", "adam", "--steps", "100000", "--time-budget", "1",
+             "--out", str(run))
+    report = _report(run)
+    assert report["status"] == "time budget" and 0 < report["steps"] < 100000

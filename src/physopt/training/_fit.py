@@ -11,7 +11,9 @@ evaluation ends with one all-reduce of ``[loss, loss terms, gradients]`` divided
 each rank's loss is a mean over its equal share of the points, so the average is the global loss and
 gradient. Closure optimizers (SSBroyden, SSBFGS, L-BFGS line searches, GNSNewton) therefore see the
 global values and every rank takes the same accept/reject decisions; the ranks stay bit-identical
-because they all apply the same reduced numbers. No DDP wrapper: DDP's gradient hooks assume one
+because they all apply the same reduced numbers. Whether to stop (time budget, Ctrl-C) is decided
+from the maximum over the ranks of the time spent and the stop request (one tiny all-reduce per
+step), so all ranks stop at the same step. No DDP wrapper: DDP's gradient hooks assume one
 backward per step, and a line search evaluates several times.
 """
 
@@ -504,10 +506,14 @@ class Trainer:
         self._started = started = time.perf_counter() - self.elapsed
         self._cpu_started = cpu_started = time.process_time() - self.cpu_elapsed
         while self.step < self.steps:
-            if self._stop_requested:
+            spent = self.cpu_elapsed if self.budget_clock == "cpu" else self.elapsed
+            stop = self._stop_requested
+            if self.runtime.world_size > 1:  # every rank must stop at the same step, or the rest wait forever
+                both = torch.tensor([spent, float(stop)], dtype=torch.float64, device=self.runtime.device)
+                spent, stop = (float(v) for v in self.runtime.max_over_ranks(both))
+            if stop:
                 self._watch.check(self.step, self.model)
                 return RunStatus.INTERRUPTED, f"interrupted at step {self.step}; resume with `physopt resume`"
-            spent = self.cpu_elapsed if self.budget_clock == "cpu" else self.elapsed
             if self.time_budget is not None and spent >= self.time_budget:
                 self._watch.check(self.step, self.model)
                 self._record(values, evaluate=True)
