@@ -48,9 +48,12 @@ def test_instances_depend_on_seed_and_index_only(name):
     few, more = _draw(name, n=2, seed=5), _draw(name, n=4, seed=5)
     again = _draw(name, n=2, seed=5)
     other = _draw(name, n=2, seed=6)
-    for a, b in ((few, more), (few, again)):
-        np.testing.assert_array_equal(a.inputs, b.inputs[:2])
-        np.testing.assert_array_equal(a.outputs, b.outputs[:2])
+    np.testing.assert_array_equal(few.inputs, again.inputs)  # the same draw: bit for bit
+    np.testing.assert_array_equal(few.outputs, again.outputs)
+    # A larger draw holds the same instances; batched float64 kernels may round the last bit differently
+    # with another batch size (seen at 7.6e-16 relative on AVX-512), while another instance differs at O(1).
+    np.testing.assert_allclose(few.inputs, more.inputs[:2], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(few.outputs, more.outputs[:2], rtol=1e-12, atol=1e-14)
     assert not np.allclose(few.inputs, other.inputs)
     assert not np.allclose(few.inputs[0], few.inputs[1])
 
