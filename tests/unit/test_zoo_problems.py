@@ -20,6 +20,7 @@ MODULES = {
     "quantum-well": "_quantum_well", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
     "kovasznay": "_kovasznay", "kdv": "_kdv",
     "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
+    "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
 }
 
 
@@ -76,7 +77,8 @@ def test_ansatz_satisfies_enforced_conditions_for_a_random_network(name):
         for w in net.parameters():
             w.normal_(0.0, 1.0, generator=gen)
     model = HardConstraint(net, lift=p.ansatz.lift, distance=p.ansatz.distance)
-    params = {k: torch.tensor(v, dtype=torch.float64) for k, v in {**p.params, **p.trainable}.items()}
+    values = {**p.params, **{k: u.initial for k, u in p.unknowns.items()}}
+    params = {k: torch.tensor(v, dtype=torch.float64) for k, v in values.items()}
     assert p.ansatz.enforces
     for cname in p.ansatz.enforces:
         cond = p.conditions[cname]

@@ -1,7 +1,8 @@
 """Inverse problems: unknown coefficients from sparse, seeded-noise observations of a known solution.
 
-Each problem takes ``noise`` (relative level: σ = noise · RMS of the clean observations, Gaussian,
-drawn from ``seed``) and states the truth of every unknown, so reports give the relative error.
+Reference: each problem's truth comes from our own solutions (below). Each problem takes ``noise``
+(relative level: σ = noise · RMS of the clean observations, Gaussian, drawn from ``seed``) and
+states the truth of every unknown, so reports give the relative error.
 ``discrepancy=True`` (with ``noise`` > 0 and ``roles.data = "alm"``) fits the data to the noise level
 as one constraint instead of a penalty (:class:`~physopt.problems.Data`).
 
@@ -68,7 +69,7 @@ def burgers_inverse(*, noise: float = 0.0, discrepancy: bool = False, sensors: i
         trainable={"nu": Unknown(nu_guess, transform="log", truth=NU)},
         reference=reference,
         ansatz=Ansatz(lift=_lift, distance=_distance, enforces=("bc", "ic")),
-        sizes={"pde": 2540, "bc": 80, "ic": 160},
+        sizes={"pde": 2540, "bc": 80, "ic": 160, "data": sensors},
         description=f"Burgers, ν unknown (truth 0.01/π) from {sensors} Cole–Hopf samples, {noise:.0%} noise",
     )
 
@@ -110,14 +111,14 @@ def lotka_volterra_inverse(*, noise: float = 0.0, discrepancy: bool = False, sen
         name="lotka-volterra-inverse",
         domain=TimeInterval(0.0, _LV_T),
         input_names=("t",), output_names=("x", "y"),
-        conditions={"ode": Residual(_lv_residual), "ic": Initial(lambda x: u0.to(x)[None, :].expand(x.shape[0], 2)),
+        conditions={"pde": Residual(_lv_residual), "ic": Initial(lambda x: u0.to(x)[None, :].expand(x.shape[0], 2)),
                     "data": data},
         trainable={k: Unknown(guess, transform="log", truth=v) for k, v in LOTKA_VOLTERRA_RATES.items()},
         reference=Reference(points=ts, values=lotka_volterra(ts[:, 0]),
-                            source="SciPy DOP853, rtol = atol = 1e-12, 601 times"),
+                            grid_shape=(601,), source="SciPy DOP853, rtol = atol = 1e-12, 601 times"),
         ansatz=Ansatz(lift=lambda x: u0.to(x)[None, :].expand(x.shape[0], 2), distance=lambda x: x[:, :1],
                       enforces=("ic",)),
-        sizes={"ode": 600, "ic": 1},
+        sizes={"pde": 600, "ic": 1, "data": sensors},  # Data draws all its points
         description=f"Lotka–Volterra, 4 unknown rates from {sensors} samples of (x, y) on [0, 6], {noise:.0%} noise",
     )
 
@@ -147,6 +148,6 @@ def kovasznay_inverse(*, noise: float = 0.0, discrepancy: bool = False, sensors:
         trainable={"re": Unknown(re_guess, transform="log", truth=re)},
         reference=Reference(points=grid, values=kovasznay_exact(grid, re=re), grid_shape=(101, 101),
                             source="closed form (Kovasznay 1948), 101 x 101 grid"),
-        sizes={"pde": 2601, "bc": 400, "bc_p": 50},
+        sizes={"pde": 2601, "bc": 400, "bc_p": 50, "data": sensors},
         description=f"Kovasznay flow, Re unknown (truth 20) from {sensors} velocity samples, {noise:.0%} noise",
     )
