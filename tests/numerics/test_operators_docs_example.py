@@ -13,7 +13,7 @@ import pytest
 DOC = Path(__file__).resolve().parents[2] / "docs" / "operators.md"
 
 
-@pytest.mark.slow  # about 20 CPU-seconds (measured 18.7 s user): 10 FNO epochs on 200 Darcy instances + data
+@pytest.mark.slow  # about 20 CPU-seconds (measured 15.4 s user): 10 FNO epochs on 200 Darcy instances + data
 def test_worked_example_runs_and_generalises(tmp_path, monkeypatch):
     block = re.search(r"### A worked example.*?```python\n(.*?)```", DOC.read_text(), re.DOTALL).group(1)
     monkeypatch.chdir(tmp_path)
