@@ -324,3 +324,15 @@ def test_wave_automatic_ansatz_matches_its_hand_made_one():
     # Same formulas, different operation order: a few ulps.
     torch.testing.assert_close(auto.distance(x), problem.ansatz.distance(x), rtol=1e-13, atol=1e-15)
     torch.testing.assert_close(auto.lift(x), problem.ansatz.lift(x), rtol=1e-13, atol=1e-15)
+
+
+def test_time_only_domain_gets_the_initial_value_ansatz():
+    # An ODE (Instant x TimeInterval): d vanishes at t0 only and the lift is u(t0) there, so u = g + d·N
+    # meets the initial condition for any network.
+    problem = get("lotka-volterra-inverse")
+    ansatz = build_ansatz(problem)
+    t = torch.tensor([[0.0], [3.0], [6.0]], dtype=torch.float64)
+    d = ansatz.distance(t)
+    assert d[0].abs().max() == 0 and (d[1:] > 0).all()
+    u0 = problem.conditions["ic"].value(t[:1])
+    torch.testing.assert_close(ansatz.lift(t[:1]), u0, rtol=0, atol=1e-14)  # exact up to rounding

@@ -25,7 +25,7 @@ import torch
 from ._ball import Ball
 from ._compatibility import check_compatible
 from ._conditions import Condition, Dirichlet, Initial, Value
-from ._domain import Box, Disk, Domain, SpaceTime
+from ._domain import Box, Disk, Domain, Instant, SpaceTime
 from ._problem import Ansatz, Problem
 from ._transfinite import (
     AxisFactor,
@@ -91,6 +91,8 @@ def _factors(domain: Domain | SpaceTime, implicit: Fn | None) -> tuple[list[Fact
         factors = [AxisFactor(k, a, b) for k, (a, b) in enumerate(zip(space.lo, space.hi, strict=True))]
     elif isinstance(space, Disk | Ball):
         factors = [SphereFactor(tuple(space.center), float(space.radius))]
+    elif isinstance(space, Instant):
+        factors = []  # an ODE: no spatial boundary, only the time factor below
     else:
         raise ValueError(
             f"no automatic ansatz for a {type(space).__name__} domain (only Interval/Rectangle/Box, Disk, Ball, "
