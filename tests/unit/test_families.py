@@ -63,7 +63,9 @@ def test_solving_in_chunks_changes_no_result(monkeypatch):
 
     whole = _draw("navier-stokes-2d", n=3, seed=1)
     monkeypatch.setattr(ns, "_CHUNK", 2)
-    np.testing.assert_array_equal(_draw("navier-stokes-2d", n=3, seed=1).outputs, whole.outputs)
+    # the same instances; the batched FFTs of another chunk size may round differently (measured 2.3e-14
+    # relative on AVX-512), while a mixed-up instance or step would differ at O(1)
+    np.testing.assert_allclose(_draw("navier-stokes-2d", n=3, seed=1).outputs, whole.outputs, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("name", sorted(CHEAP))

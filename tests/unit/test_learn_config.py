@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 
 import pytest
@@ -77,3 +78,10 @@ def test_every_family_default_is_a_valid_config_for_its_family(family):
     spec = operator_spec(cfg.model.kind)
     assert FAMILIES[family].dim in spec.dims
     assert learn_from_dict(tomllib.loads(dumps_toml(to_dict(cfg)))) == cfg
+
+
+def test_resolving_never_changes_the_family_defaults():
+    before = copy.deepcopy(LEARN_DEFAULTS)
+    resolve_learn("antiderivative", flags={"model.kind": "fno"}, overrides=["optim.lr=0.5"])
+    resolve_learn("darcy", flags={"model.kind": "deeponet", "epochs": 3})
+    assert before == LEARN_DEFAULTS

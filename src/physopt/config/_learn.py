@@ -7,6 +7,7 @@ round trip, tagged ``[model]`` table (kinds of :data:`physopt.models.OPERATORS`)
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,8 @@ def learn_from_dict(data: dict[str, Any]) -> LearnConfig:
 
 def _layer(source: str, defaults: dict[str, Any], optim: dict[str, Any] | None, file_data: dict[str, Any],
            flags: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    data = merge(to_dict(LearnConfig()), defaults)
+    # deep copies: flags clear and set nested tables in place, and the defaults are shared module constants
+    data = merge(to_dict(LearnConfig()), copy.deepcopy(defaults))
     if optim is not None:
         data["optim"] = optim  # a switched optimizer: its own table, not merged with the old one's options
     data = merge(data, file_data)
