@@ -371,8 +371,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], *, root: type = 
     return out
 
 
-# TOML basic-string escapes; every other character that is not printable is written as \uXXXX /
-# \UXXXXXXXX (TOML rejects raw control characters, e.g. a newline, in a basic string).
+# TOML basic-string escapes; every other non-printable character is written as a \u escape (four hex
+# digits) or, past U+FFFF, a \U escape (eight): TOML rejects raw control characters, e.g. a newline.
 _TOML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
