@@ -44,7 +44,7 @@ from .evaluation import (
     versions,
 )
 from .problems import Data, Problem, SpaceTime
-from .runtime import Runtime, process_group_ranks
+from .runtime import Runtime, process_group_ranks, resolve_threads
 from .training import Callback, FitResult, ProgressBar, Trainer, run_directory_callbacks
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
@@ -207,8 +207,7 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     elif checkpointer is not None:
         checkpointer.save(trainer)  # step 0: a run that diverges at once still has a good checkpoint
     previous_threads = torch.get_num_threads()
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     try:
         fit = trainer.run()
         report = _report(b, cfg, fit, out, cfg.problem)
@@ -261,6 +260,8 @@ def solve(
     rank, world = process_group_ranks()
     if world > 1 and not cfg.sampler.shards:  # recorded, so a resume on any divisor of it draws the same points
         cfg = dataclasses.replace(cfg, sampler=dataclasses.replace(cfg.sampler, shards=world))
+    # threads = 0: the idle cores now; recorded, so a resume computes with the same count
+    cfg = dataclasses.replace(cfg, threads=resolve_threads(cfg.threads, world_size=world))
     b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options),
               runtime=make_runtime(cfg, rank=rank, world_size=world))
     out_dir = None

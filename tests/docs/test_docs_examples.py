@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _doc_blocks import ROOT, SHELLS, Block, blocks
 
 ALL = blocks()

@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     b.add_argument("--threads", type=int, help="torch threads per run (default: cores // jobs)")
     b.add_argument("--out", default="bench", help="output directory (default bench/)")
-    b.add_argument("--peers", help="JSON file of peer-library results to show beside ours")
+    b.add_argument("--peers", nargs="+", help="JSON file(s) of peer-library results (or quoted published numbers) "
+                   "to show beside ours")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every run")
     b.add_argument("--note", default="", help="a sentence printed under the leaderboard's header")
     b.add_argument("--quiet", action="store_true", help="no progress display")
