@@ -8,6 +8,7 @@ A block is tested according to the HTML comment on the line just above its openi
     <!-- example: command -->                    a benchmarks/ or pytest command (and what it prints): the script
                                                  or test files exist and the script takes every flag written
     <!-- example: run problem=burgers -->        a TOML block: a valid config file for that problem
+    <!-- example: run cwd=repo -->               run it from the repository root (it reads committed files)
     <!-- example: tested by=tests/x/test_y.py -->  run by a dedicated test of that page (the file must exist)
     <!-- example: output -->                     what a command above prints (a listing, not run)
     <!-- example: reference reason="..." -->     not runnable here, for the reason given (GPU, template, setup)
@@ -67,6 +68,7 @@ class Block:
     reason: str = ""
     by: str = ""
     problem: str = ""
+    in_repo: bool = False
     timeout: float | None = None
 
     @property
@@ -113,6 +115,8 @@ def _parse_mark(spec: str, where: str) -> dict:
                 found["expects"].append(Expect(m.group(1), m.group(2), parsed))
         elif key == "reason" and eq:
             found["reason"] = value
+        elif key == "cwd" and value == "repo":
+            found["in_repo"] = True
         elif key == "problem" and eq:
             found["problem"] = value
         elif key == "by" and eq:

@@ -102,7 +102,7 @@ def _scratch(block: Block, factory) -> Path:
 def _run(block: Block, scratch: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(scratch / "cache"))  # family data caches stay in the scratch dir
     if block.lang == "python":
-        monkeypatch.chdir(scratch)
+        monkeypatch.chdir(ROOT if block.in_repo else scratch)
         _run_python(block)
     elif block.lang in SHELLS:
         _run_shell(block, scratch, monkeypatch)
