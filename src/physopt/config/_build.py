@@ -253,5 +253,7 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
             objective.check_least_squares()
         except ValueError as err:
             raise ConfigError(f"optimizer {', '.join(least_squares)}: {err}") from None
+    if problem.gauge is not None:  # the freedom the problem fixes (an eigenfunction's sign), whatever built the model
+        model = problem.gauge.wrap(model, problem.domain, device=runtime.device, dtype=dtype)
     model = model.to(runtime.device)
     return Built(problem, model, objective, sampler, phases, params, dtype, runtime)

@@ -49,6 +49,7 @@ from ._domain import (
     fill_by_rejection,
 )
 from ._energy import Energy
+from ._gauge import SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
@@ -81,6 +82,7 @@ __all__ = [
     "Problem",
     "Rectangle",
     "Reference",
+    "SignGauge",
     "Residual",
     "SpaceTime",
     "TRANSFORMS",

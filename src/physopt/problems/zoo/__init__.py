@@ -32,10 +32,13 @@ from ._kovasznay import kovasznay, kovasznay_exact
 from ._p_laplacian import p_laplacian, p_laplacian_source
 from ._poisson import poisson2d, poisson2d_exact
 from ._quantum_well import QUANTUM_WELL_ENERGY, quantum_well, quantum_well_exact
+from ._quantum_wells import Barrier, FiniteWell, quantum_barrier, quantum_finite_well, quantum_well_fixed_energy
 from ._sdgd import allen_cahn_nd, poisson_nd, sdgd_coefficients, sdgd_exact, sdgd_laplacian
 from ._wave import wave, wave_exact
 
 __all__ = [
+    "Barrier",
+    "FiniteWell",
     "LOTKA_VOLTERRA_RATES",
     "QUANTUM_WELL_ENERGY",
     "ZOO",
@@ -67,7 +70,10 @@ __all__ = [
     "poisson2d",
     "poisson2d_exact",
     "poisson_nd",
+    "quantum_barrier",
+    "quantum_finite_well",
     "quantum_well",
+    "quantum_well_fixed_energy",
     "quantum_well_exact",
     "sdgd_coefficients",
     "sdgd_exact",
@@ -86,6 +92,9 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "diffusion-reaction": diffusion_reaction,
     "wave": wave,
     "quantum-well": quantum_well,
+    "quantum-well-fixed-e": quantum_well_fixed_energy,
+    "quantum-finite-well": quantum_finite_well,
+    "quantum-barrier": quantum_barrier,
     "allen-cahn": allen_cahn,
     "allen-cahn-deepxde": allen_cahn_deepxde,
     "kovasznay": kovasznay,
