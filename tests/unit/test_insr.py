@@ -92,3 +92,44 @@ def test_bad_input_is_refused():
                      conditions={"pde": Residual(lambda x, u, p: u)})
     with pytest.raises(ValueError, match="no time axis"):
         insr_solve(steady, _Constant(), options=InsrOptions(), generator=gen, params=params)
+
+
+def test_method_insr_is_registered_and_runs_through_solve():
+    import physopt
+    from physopt.config import METHODS, ConfigError
+
+    assert METHODS["insr"].solver is not None
+    sets = ["insr.steps=4", "insr.scheme=euler", "insr.iterations=30", "insr.initial_iterations=60",
+            "insr.points=16", "model.width=4", "model.depth=1", "threads=1"]
+    result = physopt.solve(_problem(1), method="insr", optimizer="lbfgs", overrides=sets)
+    assert result.report.message == "completed 4 INSR time steps (euler)"
+    z = torch.tensor([[0.5, k / 4] for k in range(5)], dtype=torch.float64)
+    with torch.no_grad():
+        u = result.model(z)[:, 0].tolist()
+    # An MLP fitted by L-BFGS in 30-60 iterations reaches ~1e-5; midpoint would differ by 0.07 at step 1.
+    assert u == pytest.approx([(1 / (1 + A / 4)) ** k for k in range(5)], abs=1e-4)
+    with pytest.raises(ConfigError, match="one optimizer per time step"):
+        physopt.solve(_problem(1), method="insr", optimizer="adam+lbfgs", overrides=sets)
+    with pytest.raises(ConfigError, match="insr.scheme must be one of"):
+        physopt.solve(_problem(1), method="insr", optimizer="adam", overrides=[*sets, "insr.scheme=rk4"])
+
+
+def test_elastic_waves_closed_form_meets_every_condition_componentwise():
+    from physopt.problems.zoo import ZOO, elastic_waves_exact
+
+    problem = ZOO["elastic-waves"]()
+    params = Parameters.create(constants=problem.params, unknowns={}, dtype=torch.float64, device=torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    widths = {"pde": 2, "bc_x": 4, "bc_y": 4, "ic": 2, "ic_t": 2}  # periodic: value and ∂/∂x_axis of (u, v)
+    for name, condition in problem.conditions.items():
+        r = condition.residual(elastic_waves_exact, condition.sample(problem.domain, 64, generator=gen,
+                                                                    dtype=torch.float64), params)
+        assert r.shape == (64, widths[name])
+        # second derivatives of O(1) waves with |k| ≈ 9: float64 round-off times |k|² ω² ≲ 1e-12
+        assert float(r.abs().max()) < 1e-10, name
+    # A field whose second component breaks u_t(x, 0) is caught even when the first compensates
+    # (the derivative of a sum of outputs would miss it).
+    wrong = lambda z: elastic_waves_exact(z) + torch.stack([z[:, 2], -z[:, 2]], 1)  # noqa: E731
+    r = problem.conditions["ic_t"].residual(wrong, problem.conditions["ic_t"].sample(
+        problem.domain, 8, generator=gen, dtype=torch.float64), params)
+    assert torch.allclose(r, torch.tensor([1.0, -1.0], dtype=torch.float64).expand(8, 2), atol=1e-12)

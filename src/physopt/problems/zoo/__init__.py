@@ -19,6 +19,7 @@ from ._burgers import burgers, burgers_cole_hopf
 from ._cavity import cavity, cavity_solve
 from ._convection import convection, convection_exact
 from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
+from ._elastic_waves import elastic_waves, elastic_waves_exact
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
 from ._inverse import (
     LOTKA_VOLTERRA_RATES,
@@ -57,6 +58,8 @@ __all__ = [
     "helmholtz2d_exact",
     "kdv",
     "kdv_solution",
+    "elastic_waves",
+    "elastic_waves_exact",
     "kovasznay",
     "kovasznay_exact",
     "kovasznay_inverse",
@@ -85,6 +88,7 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "convection-50": partial(convection, beta=50.0),
     "diffusion-reaction": diffusion_reaction,
     "wave": wave,
+    "elastic-waves": elastic_waves,
     "quantum-well": quantum_well,
     "allen-cahn": allen_cahn,
     "allen-cahn-deepxde": allen_cahn_deepxde,
