@@ -30,6 +30,7 @@ from ._inverse import (
 )
 from ._kdv import kdv, kdv_solution
 from ._kovasznay import kovasznay, kovasznay_exact
+from ._ns_inverse import navier_stokes_inverse, ns_inverse_reference
 from ._p_laplacian import p_laplacian, p_laplacian_source
 from ._poisson import poisson2d, poisson2d_exact
 from ._quantum_well import QUANTUM_WELL_ENERGY, quantum_well, quantum_well_exact
@@ -65,6 +66,8 @@ __all__ = [
     "kovasznay_inverse",
     "lotka_volterra",
     "lotka_volterra_inverse",
+    "navier_stokes_inverse",
+    "ns_inverse_reference",
     "p_laplacian",
     "p_laplacian_source",
     "poisson2d",
@@ -101,4 +104,5 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "burgers-inverse": burgers_inverse,
     "lotka-volterra-inverse": lotka_volterra_inverse,
     "kovasznay-inverse": kovasznay_inverse,
+    "navier-stokes-inverse": navier_stokes_inverse,
 }

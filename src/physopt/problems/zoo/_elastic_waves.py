@@ -69,7 +69,8 @@ def elastic_waves() -> Problem:
     axis, times = np.linspace(0.0, 1.0, 33), np.linspace(0.0, _T, 11)
     grid = np.stack(np.meshgrid(axis, axis, times, indexing="ij"), -1).reshape(-1, 3)
     reference = Reference.from_function(
-        elastic_waves_exact, grid, source="closed form (P wave + S wave), 33 x 33 x 11 grid on [0,1]² x [0,0.5]")
+        elastic_waves_exact, grid, grid_shape=(33, 33, 11),
+        source="closed form (P wave + S wave), 33 x 33 x 11 grid on [0,1]² x [0,0.5]")
     return Problem(
         name="elastic-waves",
         domain=Rectangle((0.0, 0.0), (1.0, 1.0)) * TimeInterval(0.0, _T),
