@@ -27,6 +27,7 @@ from .config import (
     load_problem,
     make_optimizer,
     make_runtime,
+    method_spec,
     read_toml,
     resolve,
     to_dict,
@@ -209,7 +210,11 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     try:
-        fit = trainer.run()
+        if (solver := method_spec(cfg.method).solver) is not None:  # the method runs its own loop (INSR)
+            model, fit = solver(b, cfg)
+            b = dataclasses.replace(b, model=model)
+        else:
+            fit = trainer.run()
         report = _report(b, cfg, fit, out, cfg.problem)
     finally:
         torch.set_num_threads(previous_threads)

@@ -22,6 +22,7 @@ MODULES = {
     "kovasznay": "_kovasznay", "kdv": "_kdv",
     "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
     "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
+    "elastic-waves": "_elastic_waves", "navier-stokes-inverse": "_ns_inverse",
 }
 
 

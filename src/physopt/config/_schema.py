@@ -21,6 +21,7 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "DualsConfig",
+    "InsrConfig",
     "MoEConfig",
     "ModelConfig",
     "OptimConfig",
@@ -133,6 +134,19 @@ class WosConfig:
 
 
 @dataclass(frozen=True)
+class InsrConfig:
+    """``method = "insr"`` (:func:`physopt.training.insr_solve`): ``steps`` time steps of ``scheme``
+    (``euler`` or ``midpoint``), each ``iterations`` steps of ``[optim]``'s optimizer on ``points``
+    points per condition; the initial state is fitted in ``initial_iterations`` (docs/methods.md)."""
+
+    steps: int = 100
+    scheme: str = "midpoint"
+    iterations: int = 100
+    initial_iterations: int = 2000
+    points: int = 1000
+
+
+@dataclass(frozen=True)
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
@@ -220,6 +234,7 @@ class RunConfig:
     causal: CausalConfig = field(default_factory=CausalConfig)
     sdgd: SdgdConfig = field(default_factory=SdgdConfig)
     wos: WosConfig = field(default_factory=WosConfig)
+    insr: InsrConfig = field(default_factory=InsrConfig)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from ._multionet import MultiONet, MultiONetConfig
 from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
+from ._physicsformer import PhysicsFormer, PhysicsFormerConfig
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "MultiONetConfig",
     "OperatorShape",
     "OperatorSpec",
+    "PhysicsFormer",
+    "PhysicsFormerConfig",
     "ExpertInterfaces",
     "HardConstraint",
     "MixtureOfExperts",

@@ -8,7 +8,7 @@
 from ._burgers import BurgersOptions
 from ._darcy import DarcyOptions
 from ._data import OperatorData, axis_coordinates, load_npz
-from ._navier_stokes import NavierStokesOptions
+from ._navier_stokes import NavierStokesOptions, solve_vorticity
 from ._poisson import Poisson2dOptions, PoissonOptions
 from ._registry import FAMILIES, family_options, family_spec, load_family
 from ._spec import FamilySpec
@@ -27,4 +27,5 @@ __all__ = [
     "family_spec",
     "load_family",
     "load_npz",
+    "solve_vorticity",
 ]

@@ -11,6 +11,8 @@ from ._callbacks import (
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
 from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
+from ._insr import SCHEMES as INSR_SCHEMES
+from ._insr import InsrOptions, InsrResult, InsrTrajectory, TimeScheme, insr_solve
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
@@ -31,6 +33,10 @@ __all__ = [
     "BatchSource",
     "Callback",
     "Causal",
+    "INSR_SCHEMES",
+    "InsrOptions",
+    "InsrResult",
+    "InsrTrajectory",
     "Checkpointer",
     "DatasetBatches",
     "FitResult",
@@ -48,11 +54,13 @@ __all__ = [
     "RunStatus",
     "SampledDims",
     "Sampler",
+    "TimeScheme",
     "ShardedSampler",
     "TensorBoardLogger",
     "Trainer",
     "WosTargets",
     "grid_gradient",
+    "insr_solve",
     "lagrangian_net",
     "lagrangian_problem",
     "relative_h1",
