@@ -7,8 +7,10 @@ adds one entry here.
 from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
+from ._dymixop import DyMixOpConfig, build_dymixop
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
+from ._lsm import LSMConfig, build_lsm
 from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
@@ -34,6 +36,10 @@ OPERATORS: dict[str, OperatorSpec] = {
     "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
                               " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
                               queries=True),
+    "lsm": OperatorSpec(build_lsm, LSMConfig, dims=(1, 2, 3), any_grid=False, summary="Latent Spectral Model: U-Net "
+                        "with attention to latent tokens and a sine/cosine latent operator, Wu et al. 2023"),
+    "dymixop": OperatorSpec(build_dymixop, DyMixOpConfig, dims=(1, 2, 3), any_grid=True, summary="local-global "
+                            "mixing (spectral x local convolution) in a dynamics-informed layer stack, DyMixOp 2025"),
 }
 
 
