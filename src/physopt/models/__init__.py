@@ -10,6 +10,7 @@ from ._multionet import MultiONet, MultiONetConfig
 from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
+from ._refiner import SpectralRefiner
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MixtureOfExperts",
     "Normalized",
     "PeriodicEmbedding",
+    "SpectralRefiner",
     "expert_coefficients",
     "grid_points",
     "model_spec",

@@ -15,6 +15,7 @@ from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
+from ._refiner import RefinerConfig, build_refiner
 from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
@@ -40,6 +41,9 @@ OPERATORS: dict[str, OperatorSpec] = {
                         "with attention to latent tokens and a sine/cosine latent operator, Wu et al. 2023"),
     "dymixop": OperatorSpec(build_dymixop, DyMixOpConfig, dims=(1, 2, 3), any_grid=True, summary="local-global "
                             "mixing (spectral x local convolution) in a dynamics-informed layer stack, DyMixOp 2025"),
+    "spectral-refiner": OperatorSpec(build_refiner, RefinerConfig, dims=(1, 2, 3), any_grid=False, summary="FNO with "
+                                     "an untruncated last spectral layer to fine-tune by a physics loss, Cao et al. "
+                                     "2025"),
 }
 
 
