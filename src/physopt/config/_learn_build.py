@@ -105,6 +105,15 @@ def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, tra
         raw = spec.unscaled_inputs(cfg.model, shape) if spec.unscaled_inputs is not None else ()
         for c in raw:  # categorical channels (masks, task indicators) pass through unscaled
             stats[0][c], stats[1][c] = 0.0, 1.0
+    if spec.fit is not None and train is not None:  # kinds built from the training set (EquiNO's POD basis)
+        x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
+        if cfg.data.normalize:
+            x, y = Normalized.scale(x, stats[0], stats[1]), Normalized.scale(y, stats[2], stats[3])
+        try:
+            spec.fit(net, x.to(runtime.dtype), y.to(runtime.dtype))
+        except ValueError as err:
+            raise ConfigError(f"model: {err}") from None
+    if cfg.data.normalize:
         in_mean, in_std, out_mean, out_std = (s.to(runtime.dtype) for s in stats)
         net = Normalized(net, in_mean=in_mean, in_std=in_std, out_mean=out_mean, out_std=out_std)
     return net.to(runtime.device)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
 from ._dymixop import DyMixOpConfig, build_dymixop
+from ._equino import EquiNOConfig, build_equino, fit_equino
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
 from ._lsm import LSMConfig, build_lsm
@@ -44,6 +45,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "spectral-refiner": OperatorSpec(build_refiner, RefinerConfig, dims=(1, 2, 3), any_grid=False, summary="FNO with "
                                      "an untruncated last spectral layer to fine-tune by a physics loss, Cao et al. "
                                      "2025"),
+    "equino": OperatorSpec(build_equino, EquiNOConfig, dims=(1, 2, 3), any_grid=False, fit=fit_equino,
+                           summary="fields in the POD basis of solved snapshots (equilibrium and periodicity by "
+                           "construction), coefficients from the grid-mean load, Eivazi et al. 2026"),
 }
 
 
