@@ -10,6 +10,7 @@ from ._deeponet import DeepONetConfig, build_deeponet
 from ._dymixop import DyMixOpConfig, build_dymixop
 from ._equino import EquiNOConfig, build_equino, fit_equino
 from ._fno import FNOConfig, build_fno
+from ._hcmoe import HCMoEConfig, build_hcmoe
 from ._local_operator import LocalConfig, build_local
 from ._lsm import LSMConfig, build_lsm
 from ._mgtfno import MGTFNOConfig, build_mgtfno
@@ -48,6 +49,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "equino": OperatorSpec(build_equino, EquiNOConfig, dims=(1, 2, 3), any_grid=False, fit=fit_equino,
                            summary="fields in the POD basis of solved snapshots (equilibrium and periodicity by "
                            "construction), coefficients from the grid-mean load, Eivazi et al. 2026"),
+    "hc-moe": OperatorSpec(build_hcmoe, HCMoEConfig, dims=(2,), any_grid=False, normalizable=False,
+                           summary="FNO basis under hard PDE constraints solved per expert subdomain (batched), "
+                           "Chalapathi et al. 2024"),
 }
 
 

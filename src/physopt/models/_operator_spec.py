@@ -57,6 +57,8 @@ class OperatorSpec:
         fit: ``(net, inputs, outputs) -> None`` for kinds built from the training set (EquiNO's POD basis):
             called once after the factory with the training tensors in the units the network sees
             (normalised when ``data.normalize``); not called when a checkpoint restores the model.
+        normalizable: ``data.normalize`` may wrap the kind in :class:`~physopt.models.Normalized` (``False``
+            for kinds whose constraints act on physical units, e.g. a PDE solved inside the model).
     """
 
     factory: Callable[..., nn.Module]
@@ -67,6 +69,7 @@ class OperatorSpec:
     queries: bool = False
     unscaled_inputs: Callable[[Any, OperatorShape], tuple[int, ...]] | None = None
     fit: Callable[[nn.Module, torch.Tensor, torch.Tensor], None] | None = None
+    normalizable: bool = True
 
 
 
