@@ -11,6 +11,7 @@ from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
 from ._physicsformer import PhysicsFormer, PhysicsFormerConfig
+from ._refiner import SpectralRefiner
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "MixtureOfExperts",
     "Normalized",
     "PeriodicEmbedding",
+    "SpectralRefiner",
     "expert_coefficients",
     "grid_points",
     "model_spec",

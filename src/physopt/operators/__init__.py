@@ -12,6 +12,7 @@ from ._navier_stokes import NavierStokesOptions, solve_vorticity
 from ._poisson import Poisson2dOptions, PoissonOptions
 from ._registry import FAMILIES, family_options, family_spec, load_family
 from ._spec import FamilySpec
+from ._unit_cell import UnitCellOptions
 
 __all__ = [
     "BurgersOptions",
@@ -22,6 +23,7 @@ __all__ = [
     "OperatorData",
     "Poisson2dOptions",
     "PoissonOptions",
+    "UnitCellOptions",
     "axis_coordinates",
     "family_options",
     "family_spec",

@@ -26,6 +26,7 @@ from ._poisson import (
     generate_poisson_2d,
 )
 from ._spec import FamilySpec
+from ._unit_cell import UnitCellOptions, generate_unit_cell
 
 __all__ = ["FAMILIES", "family_options", "family_spec", "load_family"]
 
@@ -45,6 +46,9 @@ FAMILIES: dict[str, FamilySpec] = {
     "navier-stokes-2d": FamilySpec(generate_navier_stokes, NavierStokesOptions,
                                    "vorticity, periodic, FNO forcing: t_in snapshots -> the next t_out", dim=2,
                                    resolution=32, periodic=True),
+    "unit-cell": FamilySpec(generate_unit_cell, UnitCellOptions, "periodic unit cell, div q = 0, q = a (g + beta g^3), "
+                            "g = G + grad phi: face conductivities and G -> q_x, q_y, phi", dim=2, resolution=32,
+                            periodic=True),
 }
 
 

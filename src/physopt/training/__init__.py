@@ -19,6 +19,7 @@ from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
+from ._refine import RefineResult, VorticityResidual, negative_sobolev_norm, refine_last_layer
 from ._sampler import Sampler
 from ._sdgd import SampledDims
 from ._shards import ShardedSampler
@@ -46,6 +47,7 @@ __all__ = [
     "Objective",
     "OperatorLoss",
     "Pairs",
+    "RefineResult",
     "Parameters",
     "Phase",
     "ProgressBar",
@@ -58,11 +60,14 @@ __all__ = [
     "ShardedSampler",
     "TensorBoardLogger",
     "Trainer",
+    "VorticityResidual",
     "WosTargets",
     "grid_gradient",
     "insr_solve",
     "lagrangian_net",
     "lagrangian_problem",
+    "negative_sobolev_norm",
+    "refine_last_layer",
     "relative_h1",
     "relative_l2",
     "ritz_problem",
