@@ -16,6 +16,7 @@ from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._params import Parameters
+from ._physics_loss import PHYSICS_NORMS, PhysicsOperatorLoss
 from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
@@ -25,6 +26,7 @@ from ._wos import WosTargets
 __all__ = [
     "BUDGET_CLOCKS",
     "OPERATOR_LOSSES",
+    "PHYSICS_NORMS",
     "SCHEDULES",
     "ROLE_KINDS",
     "Batch",
@@ -42,6 +44,7 @@ __all__ = [
     "Pairs",
     "Parameters",
     "Phase",
+    "PhysicsOperatorLoss",
     "ProgressBar",
     "Role",
     "RoleKind",
