@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._deeponet import DeepONetConfig, build_deeponet
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
+from ._lordnet import LordNetConfig, build_lordnet
 from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
@@ -34,6 +35,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
                               " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
                               queries=True),
+    "lordnet": OperatorSpec(build_lordnet, LordNetConfig, dims=(1, 2, 3), any_grid=False,
+                            summary="low-rank (Kronecker) dense mixing over the grid, trained data-free on the "
+                            "discretised residual, Huang et al. 2022"),
 }
 
 
