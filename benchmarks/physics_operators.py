@@ -10,6 +10,7 @@ seconds, and inference seconds per instance next to the family's own solver per 
     python benchmarks/physics_operators.py --budget 60                         # every family, every method
     python benchmarks/physics_operators.py --families darcy --methods data,lordnet --budget 300
     python benchmarks/physics_operators.py --families none --inference 64,128   # LordNet / FNO vs solver timing
+    python benchmarks/physics_operators.py --families none --residuals          # the families' own residuals
 
 ``--inference`` times batched prediction of (untrained: the weights do not change the cost) LordNet
 and FNO models on Darcy grids against ``solve_darcy`` at the same grid (the two-node faces: the
@@ -26,10 +27,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 import physopt
 from physopt.models import OperatorShape, operator_spec
+from physopt.operators import FAMILIES as FAMILY_SPECS
 from physopt.operators import family_options, load_family
 from physopt.operators._darcy import node_faces, solve_darcy
 
@@ -147,6 +150,33 @@ def inference_table(resolutions: list[int], args: argparse.Namespace) -> None:
               f"{family_solver / lord:.1f} | {plain / fno:.1f} |")
 
 
+# (family, resolution, family options) of the residual table: the family's own data on its residual's rows.
+RESIDUAL_CASES = [("darcy", 32, {}), ("poisson-2d", 32, {}), ("poisson-2d", 32, {"refine": 1}), ("poisson-1d", 64, {}),
+                  ("poisson-1d", 128, {}), ("antiderivative", 64, {}), ("antiderivative", 128, {}),
+                  ("burgers-1d", 128, {"trajectory": True, "snapshots": 20}),
+                  ("burgers-1d", 128, {"trajectory": True, "snapshots": 40})]
+
+
+def residual_table(args: argparse.Namespace) -> None:
+    """The relative residual of each family's own data (min-max over ``args.batch`` instances), and for
+    darcy the distance of its data from the exact solution of the rows (the data-free floor)."""
+    print(f"\nrelative residual ‖R(a, u_data)‖ / ‖b‖ of the families' own data ({args.batch} instances)\n")
+    print("| family | grid | options | min | max | data vs the rows' solution (rel. L2) |")
+    print("|---|---|---|---|---|---|")
+    for name, n, options in RESIDUAL_CASES:
+        spec, opts = FAMILY_SPECS[name], family_options(name, options)
+        data = load_family(name, n=args.batch, resolution=n, seed=args.seed, options=opts)
+        a, u = torch.from_numpy(data.inputs), torch.from_numpy(data.outputs)
+        rel = spec.residual(opts, a, u).relative()
+        floor = ""
+        if name == "darcy":
+            exact = np.stack([solve_darcy(*node_faces(x[0]))[None] for x in data.inputs])
+            gap = np.linalg.norm((exact - data.outputs).reshape(data.n, -1), axis=1)
+            gap /= np.linalg.norm(data.outputs.reshape(data.n, -1), axis=1)
+            floor = f"{gap.min():.4f} - {gap.max():.4f}"
+        print(f"| {name} | {n} | {options or ''} | {rel.min():.2e} | {rel.max():.2e} | {floor} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--families", default=",".join(FAMILIES), help="comma-separated, or 'none'")
@@ -157,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every run")
     p.add_argument("--inference", default="", help="Darcy grids for the timing table, e.g. 64,128")
-    p.add_argument("--batch", type=int, default=20, help="instances per timing batch")
+    p.add_argument("--batch", type=int, default=20, help="instances per timing batch / residual table")
+    p.add_argument("--residuals", action="store_true", help="print the families' residual table")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     families = [] if args.families == "none" else [f for f in args.families.split(",") if f]
@@ -173,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += extra(args)
     if rows:
         print_table(rows, args)
+    if args.residuals:
+        residual_table(args)
     if args.inference:
         inference_table([int(n) for n in args.inference.split(",")], args)
     return 0
