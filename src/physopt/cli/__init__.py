@@ -113,7 +113,8 @@ def _list(what: str) -> None:
 
         width = max(map(len, FAMILIES), default=0)
         for name, fam in FAMILIES.items():
-            print(f"{name:{width}s}  {fam.dim}-D, default {fam.resolution} points per axis: {fam.summary}")
+            physics = ", physics loss" if fam.residual is not None else ""
+            print(f"{name:{width}s}  {fam.dim}-D, default {fam.resolution} points per axis{physics}: {fam.summary}")
     elif what == "models":
         from ..models import MODELS, OPERATORS
 

@@ -7,6 +7,7 @@ from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
+from ._physics import PhysicsConfig
 from ._problems import is_problem_file, load_problem
 from ._schema import (
     PROBLEM_DEFAULTS,
@@ -46,6 +47,7 @@ __all__ = [
     "LearnBuilt",
     "LearnConfig",
     "LearnOptimConfig",
+    "PhysicsConfig",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",

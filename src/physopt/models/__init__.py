@@ -3,6 +3,7 @@
 from ._deeponet import DeepONet, DeepONetConfig
 from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
+from ._lordnet import LordNet, LordNetConfig
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
 from ._mtdeeponet import MTDeepONet, MTDeepONetConfig, multitask_data
@@ -33,6 +34,8 @@ __all__ = [
     "PhysicsFormerConfig",
     "ExpertInterfaces",
     "HardConstraint",
+    "LordNet",
+    "LordNetConfig",
     "MixtureOfExperts",
     "Normalized",
     "PeriodicEmbedding",

@@ -13,6 +13,7 @@ from ._fno import FNOConfig, build_fno
 from ._hcmoe import HCMoEConfig, build_hcmoe
 from ._local_operator import LocalConfig, build_local
 from ._lsm import LSMConfig, build_lsm
+from ._lordnet import LordNetConfig, build_lordnet
 from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
@@ -52,6 +53,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "hc-moe": OperatorSpec(build_hcmoe, HCMoEConfig, dims=(2,), any_grid=False, normalizable=False,
                            summary="FNO basis under hard PDE constraints solved per expert subdomain (batched), "
                            "Chalapathi et al. 2024"),
+    "lordnet": OperatorSpec(build_lordnet, LordNetConfig, dims=(1, 2, 3), any_grid=False,
+                            summary="low-rank (Kronecker) dense mixing over the grid, trained data-free on the "
+                            "discretised residual, Huang et al. 2022"),
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._data import OperatorData
+from ._residuals import Residual
 
 __all__ = ["FamilySpec"]
 
@@ -28,6 +29,8 @@ class FamilySpec:
         dim: spatial dimension of the grid.
         resolution: the default training resolution (points per axis).
         periodic: the grid convention of its data (see :func:`physopt.operators.axis_coordinates`).
+        residual: ``(options, inputs, outputs) -> Residual``, the discretised PDE on the output grid
+            (torch tensors, physical units; ``_residuals.py``); ``None``: no physics loss for this family.
     """
 
     generate: Callable[..., OperatorData]
@@ -36,3 +39,4 @@ class FamilySpec:
     dim: int
     resolution: int
     periodic: bool
+    residual: Callable[..., Residual] | None = None

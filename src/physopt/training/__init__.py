@@ -18,6 +18,7 @@ from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._params import Parameters
+from ._physics_loss import PHYSICS_NORMS, PhysicsOperatorLoss
 from ._protocols import Batch, BatchSource, Loss
 from ._refine import RefineResult, VorticityResidual, negative_sobolev_norm, refine_last_layer
 from ._sampler import Sampler
@@ -28,6 +29,7 @@ from ._wos import WosTargets
 __all__ = [
     "BUDGET_CLOCKS",
     "OPERATOR_LOSSES",
+    "PHYSICS_NORMS",
     "SCHEDULES",
     "ROLE_KINDS",
     "Batch",
@@ -50,6 +52,7 @@ __all__ = [
     "RefineResult",
     "Parameters",
     "Phase",
+    "PhysicsOperatorLoss",
     "ProgressBar",
     "Role",
     "RoleKind",
