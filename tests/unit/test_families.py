@@ -18,6 +18,7 @@ CHEAP = {
     "poisson-1d": ({}, 17),
     "poisson-2d": ({}, 9),
     "navier-stokes-2d": ({"t_in": 1, "t_out": 1}, 16),
+    "poisson-annulus": ({}, 17),
 }
 
 

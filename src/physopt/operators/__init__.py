@@ -5,6 +5,7 @@
 :func:`load_family` draws and caches; :func:`load_npz` reads a user's file. Leaf package (NumPy/SciPy).
 """
 
+from ._annulus import AnnulusInstance, AnnulusOptions
 from ._burgers import BurgersOptions
 from ._darcy import DarcyOptions
 from ._data import OperatorData, axis_coordinates, load_npz
@@ -14,6 +15,8 @@ from ._registry import FAMILIES, family_options, family_spec, load_family
 from ._spec import FamilySpec
 
 __all__ = [
+    "AnnulusInstance",
+    "AnnulusOptions",
     "BurgersOptions",
     "DarcyOptions",
     "FAMILIES",

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._annulus import AnnulusOptions, annulus_instances, generate_annulus
 from ._burgers import BurgersOptions, generate_burgers
 from ._darcy import DarcyOptions, generate_darcy
 from ._data import OperatorData, load_npz
@@ -45,6 +46,9 @@ FAMILIES: dict[str, FamilySpec] = {
     "navier-stokes-2d": FamilySpec(generate_navier_stokes, NavierStokesOptions,
                                    "vorticity, periodic, FNO forcing: t_in snapshots -> the next t_out", dim=2,
                                    resolution=32, periodic=True),
+    "poisson-annulus": FamilySpec(generate_annulus, AnnulusOptions, "-Laplace u = f on an annulus, u = g on its "
+                                  "circles, closed-form u: (f, g, mask) -> u", dim=2, resolution=32, periodic=False,
+                                  instances=annulus_instances),
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ._data import OperatorData
 
@@ -28,6 +29,9 @@ class FamilySpec:
         dim: spatial dimension of the grid.
         resolution: the default training resolution (points per axis).
         periodic: the grid convention of its data (see :func:`physopt.operators.axis_coordinates`).
+        instances: ``(options, *, seed, indices) -> list`` of instances as NumPy point functions
+            (``distance``, ``source``, ``boundary``, ``mask`` of ``x`` ``(m, d)``) for mesh-free
+            labels (``data.labels = "wos"``); ``None``: the family has none.
     """
 
     generate: Callable[..., OperatorData]
@@ -36,3 +40,4 @@ class FamilySpec:
     dim: int
     resolution: int
     periodic: bool
+    instances: Callable[..., list[Any]] | None = None
