@@ -1,6 +1,7 @@
 """How to represent a solution: networks, exact-constraint wrappers and the model-kind registry."""
 
 from ._deeponet import DeepONet, DeepONetConfig
+from ._dgno import DGNO, DGNOConfig
 from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
 from ._mlp import MLP
@@ -17,6 +18,8 @@ __all__ = [
     "MODELS",
     "OPERATORS",
     "BuiltModel",
+    "DGNO",
+    "DGNOConfig",
     "DeepONet",
     "DeepONetConfig",
     "MLPConfig",

@@ -7,6 +7,7 @@ adds one entry here.
 from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
+from ._dgno import DGNOConfig, build_dgno
 from ._fno import FNOConfig, build_fno
 from ._local_operator import LocalConfig, build_local
 from ._mgtfno import MGTFNOConfig, build_mgtfno
@@ -34,6 +35,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
                               " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
                               queries=True),
+    "dgno": OperatorSpec(build_dgno, DGNOConfig, summary="DGNO: latent code of the input field decoded into the field "
+                         "and (MultiONet) the solution, u = 0 on the square's boundary; Zang & Koutsourelakis 2025",
+                         dims=(2,), any_grid=False),
 }
 
 

@@ -10,6 +10,7 @@ from ._callbacks import (
 )
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
+from ._dgno import DGNOLoss, InverseResult, dgno_invert
 from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
 from ._methods import ritz_problem, sdgd_problem, wos_problem
@@ -20,6 +21,7 @@ from ._protocols import Batch, BatchSource, Loss
 from ._sampler import Sampler
 from ._sdgd import SampledDims
 from ._shards import ShardedSampler
+from ._weak_form import WeakTests, WendlandTests, darcy_weak_residual
 from ._wos import WosTargets
 
 __all__ = [
@@ -32,8 +34,10 @@ __all__ = [
     "Callback",
     "Causal",
     "Checkpointer",
+    "DGNOLoss",
     "DatasetBatches",
     "FitResult",
+    "InverseResult",
     "JsonlLogger",
     "LagrangianNet",
     "Loss",
@@ -51,7 +55,11 @@ __all__ = [
     "ShardedSampler",
     "TensorBoardLogger",
     "Trainer",
+    "WeakTests",
+    "WendlandTests",
     "WosTargets",
+    "darcy_weak_residual",
+    "dgno_invert",
     "grid_gradient",
     "lagrangian_net",
     "lagrangian_problem",
