@@ -12,6 +12,7 @@ from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
+from ._stagger import NeuralStagger, StaggerConfig
 
 __all__ = [
     "MLP",
@@ -33,8 +34,10 @@ __all__ = [
     "ExpertInterfaces",
     "HardConstraint",
     "MixtureOfExperts",
+    "NeuralStagger",
     "Normalized",
     "PeriodicEmbedding",
+    "StaggerConfig",
     "expert_coefficients",
     "grid_points",
     "model_spec",

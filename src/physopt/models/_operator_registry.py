@@ -14,6 +14,7 @@ from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
+from ._stagger import StaggerConfig, build_stagger
 from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
@@ -38,6 +39,9 @@ OPERATORS: dict[str, OperatorSpec] = {
     "dgno": OperatorSpec(build_dgno, DGNOConfig, summary="DGNO: latent code of the input field decoded into the field "
                          "and (MultiONet) the solution, u = 0 on the square's boundary; Zang & Koutsourelakis 2025",
                          dims=(2,), any_grid=False),
+    "stagger": OperatorSpec(build_stagger, StaggerConfig, summary="NeuralStagger: s^d small FNOs, one per staggered "
+                            "coarse sub-grid, reassembled on the fine grid; Huang et al. 2023", dims=(1, 2, 3),
+                            any_grid=False),
 }
 
 
