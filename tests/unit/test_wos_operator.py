@@ -88,3 +88,13 @@ def test_annulus_options_are_checked():
         AnnulusOptions(r_in=0.3, r_out=0.2)
     with pytest.raises(ValueError, match="waves must be an int"):
         AnnulusOptions(waves=0)
+
+
+def test_learn_runs_on_wos_labels(tmp_path):
+    import physopt
+
+    res = physopt.learn("poisson-annulus", model="fno", epochs=1, overrides=[
+        "data.n_train=4", "data.n_val=1", "data.n_test=2", "data.resolution=17", "data.labels=wos", "data.walks=4",
+        "model.modes=4", "model.width=8", f"data.cache={tmp_path}", "plots=0"])
+    assert res.report.n_train == 4 and np.isfinite(res.report.rel_l2)
+    assert res.config.data.labels == "wos" and res.config.data.walks == 4
