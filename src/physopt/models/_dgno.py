@@ -94,7 +94,9 @@ class DGNO(nn.Module):
         """``(mu, log sigma)`` of ``q(beta | a)``, each ``(B, latent)``."""
         h = self.head(self.encoder((a - self.in_mean) / self.in_std))
         mu, log_sigma = h.chunk(2, dim=1)
-        return mu, log_sigma.clamp(-8.0, 2.0)
+        # start nearly deterministic (sigma ~ e^-3): with sigma ~ 1 at initialisation the decoders first
+        # see codes drowned in noise, and the KL term only slowly pulls sigma up where it is affordable
+        return mu, (log_sigma - 3.0).clamp(-8.0, 2.0)
 
     def decode_field(self, beta: torch.Tensor) -> torch.Tensor:
         """The input field ``a(beta)`` ``(B, 1, *grid)`` in the data's units."""
