@@ -1,6 +1,7 @@
 """How to represent a solution: networks, exact-constraint wrappers and the model-kind registry."""
 
 from ._deeponet import DeepONet, DeepONetConfig
+from ._dgno import DGNO, DGNOConfig
 from ._embedding import PeriodicEmbedding, periodic_features
 from ._hard import HardConstraint
 from ._lordnet import LordNet, LordNetConfig
@@ -14,12 +15,15 @@ from ._operator_spec import OperatorShape, OperatorSpec, grid_points
 from ._physicsformer import PhysicsFormer, PhysicsFormerConfig
 from ._refiner import SpectralRefiner
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
+from ._stagger import NeuralStagger, StaggerConfig
 
 __all__ = [
     "MLP",
     "MODELS",
     "OPERATORS",
     "BuiltModel",
+    "DGNO",
+    "DGNOConfig",
     "DeepONet",
     "DeepONetConfig",
     "MLPConfig",
@@ -37,9 +41,11 @@ __all__ = [
     "LordNet",
     "LordNetConfig",
     "MixtureOfExperts",
+    "NeuralStagger",
     "Normalized",
     "PeriodicEmbedding",
     "SpectralRefiner",
+    "StaggerConfig",
     "expert_coefficients",
     "grid_points",
     "model_spec",

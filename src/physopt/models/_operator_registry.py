@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._deeponet import DeepONetConfig, build_deeponet
 from ._dymixop import DyMixOpConfig, build_dymixop
 from ._equino import EquiNOConfig, build_equino, fit_equino
+from ._dgno import DGNOConfig, build_dgno
 from ._fno import FNOConfig, build_fno
 from ._hcmoe import HCMoEConfig, build_hcmoe
 from ._local_operator import LocalConfig, build_local
@@ -19,6 +20,7 @@ from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_chann
 from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
 from ._refiner import RefinerConfig, build_refiner
+from ._stagger import StaggerConfig, build_stagger
 from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
@@ -56,6 +58,12 @@ OPERATORS: dict[str, OperatorSpec] = {
     "lordnet": OperatorSpec(build_lordnet, LordNetConfig, dims=(1, 2, 3), any_grid=False,
                             summary="low-rank (Kronecker) dense mixing over the grid, trained data-free on the "
                             "discretised residual, Huang et al. 2022"),
+    "dgno": OperatorSpec(build_dgno, DGNOConfig, summary="DGNO: latent code of the input field decoded into the field "
+                         "and (MultiONet) the solution, u = 0 on the square's boundary; Zang & Koutsourelakis 2025",
+                         dims=(2,), any_grid=False),
+    "stagger": OperatorSpec(build_stagger, StaggerConfig, summary="NeuralStagger: s^d small FNOs, one per staggered "
+                            "coarse sub-grid, reassembled on the fine grid; Huang et al. 2023", dims=(1, 2, 3),
+                            any_grid=False),
 }
 
 

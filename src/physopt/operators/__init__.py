@@ -6,6 +6,7 @@
 :class:`Residual` (torch) is its discretised PDE for physics losses. Leaf package (NumPy/SciPy/torch).
 """
 
+from ._annulus import AnnulusInstance, AnnulusOptions
 from ._burgers import BurgersOptions
 from ._darcy import DarcyOptions
 from ._data import OperatorData, axis_coordinates, load_npz
@@ -17,6 +18,8 @@ from ._spec import FamilySpec
 from ._unit_cell import UnitCellOptions
 
 __all__ = [
+    "AnnulusInstance",
+    "AnnulusOptions",
     "BurgersOptions",
     "DarcyOptions",
     "FAMILIES",

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._annulus import AnnulusOptions, annulus_instances, generate_annulus
 from ._burgers import BurgersOptions, generate_burgers
 from ._darcy import DarcyOptions, generate_darcy
 from ._data import OperatorData, load_npz
@@ -57,6 +58,9 @@ FAMILIES: dict[str, FamilySpec] = {
     "unit-cell": FamilySpec(generate_unit_cell, UnitCellOptions, "periodic unit cell, div q = 0, q = a (g + beta g^3), "
                             "g = G + grad phi: face conductivities and G -> q_x, q_y, phi", dim=2, resolution=32,
                             periodic=True),
+    "poisson-annulus": FamilySpec(generate_annulus, AnnulusOptions, "-Laplace u = f on an annulus, u = g on its "
+                                  "circles, closed-form u: (f, g, mask) -> u", dim=2, resolution=32, periodic=False,
+                                  instances=annulus_instances),
 }
 
 

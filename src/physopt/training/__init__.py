@@ -10,6 +10,7 @@ from ._callbacks import (
 )
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
+from ._dgno import DGNOLoss, InverseResult, dgno_invert
 from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
 from ._insr import SCHEMES as INSR_SCHEMES
 from ._insr import InsrOptions, InsrResult, InsrTrajectory, TimeScheme, insr_solve
@@ -24,6 +25,7 @@ from ._refine import RefineResult, VorticityResidual, negative_sobolev_norm, ref
 from ._sampler import Sampler
 from ._sdgd import SampledDims
 from ._shards import ShardedSampler
+from ._weak_form import WeakTests, WendlandTests, darcy_weak_residual
 from ._wos import WosTargets
 
 __all__ = [
@@ -41,8 +43,10 @@ __all__ = [
     "InsrResult",
     "InsrTrajectory",
     "Checkpointer",
+    "DGNOLoss",
     "DatasetBatches",
     "FitResult",
+    "InverseResult",
     "JsonlLogger",
     "LagrangianNet",
     "Loss",
@@ -64,7 +68,11 @@ __all__ = [
     "TensorBoardLogger",
     "Trainer",
     "VorticityResidual",
+    "WeakTests",
+    "WendlandTests",
     "WosTargets",
+    "darcy_weak_residual",
+    "dgno_invert",
     "grid_gradient",
     "insr_solve",
     "lagrangian_net",
