@@ -49,6 +49,7 @@ from ._domain import (
     fill_by_rejection,
 )
 from ._energy import Energy
+from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
@@ -69,6 +70,10 @@ __all__ = [
     "Disk",
     "Domain",
     "Energy",
+    "FIELD_PENALTIES",
+    "FieldGrid",
+    "FieldNetwork",
+    "FieldRegularizer",
     "Initial",
     "Instant",
     "Integral",
@@ -89,6 +94,7 @@ __all__ = [
     "Transport",
     "Union",
     "Unknown",
+    "UnknownField",
     "Value",
     "available",
     "build_ansatz",

@@ -19,6 +19,7 @@ from ._burgers import burgers, burgers_cole_hopf
 from ._cavity import cavity, cavity_solve
 from ._convection import convection, convection_exact
 from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
+from ._field_inverse import poisson_field_inverse
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
 from ._inverse import (
     LOTKA_VOLTERRA_RATES,
@@ -97,4 +98,5 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "burgers-inverse": burgers_inverse,
     "lotka-volterra-inverse": lotka_volterra_inverse,
     "kovasznay-inverse": kovasznay_inverse,
+    "poisson-field-inverse": poisson_field_inverse,
 }
