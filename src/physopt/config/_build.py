@@ -236,7 +236,8 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
 
     sampler = _sampler(cfg, trained, sizes, int(torch.randint(0, 2**62, (1,), generator=gen)), runtime)
     params = Parameters.create(constants=problem.params, unknowns=problem.unknowns, dtype=dtype,
-                               device=runtime.device)  # on the device from the start: mode.wrap keeps it
+                               device=runtime.device, fields=problem.fields, bounds=problem.domain.bounds,
+                               generator=gen)  # on the device from the start: mode.wrap keeps it
     if mode.wrap is not None:
         try:
             model = mode.wrap(cfg, problem, net, params, gen, dtype)

@@ -50,6 +50,7 @@ from ._domain import (
 )
 from ._energy import Energy
 from ._gauge import SignGauge
+from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
@@ -70,6 +71,10 @@ __all__ = [
     "Disk",
     "Domain",
     "Energy",
+    "FIELD_PENALTIES",
+    "FieldGrid",
+    "FieldNetwork",
+    "FieldRegularizer",
     "Initial",
     "Instant",
     "Integral",
@@ -91,6 +96,7 @@ __all__ = [
     "Transport",
     "Union",
     "Unknown",
+    "UnknownField",
     "Value",
     "available",
     "build_ansatz",

@@ -20,6 +20,7 @@ from ._cavity import cavity, cavity_solve
 from ._convection import convection, convection_exact
 from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
 from ._elastic_waves import elastic_waves, elastic_waves_exact
+from ._field_inverse import poisson_field_inverse
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
 from ._inverse import (
     LOTKA_VOLTERRA_RATES,
@@ -114,4 +115,5 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "lotka-volterra-inverse": lotka_volterra_inverse,
     "kovasznay-inverse": kovasznay_inverse,
     "navier-stokes-inverse": navier_stokes_inverse,
+    "poisson-field-inverse": poisson_field_inverse,
 }
