@@ -52,6 +52,7 @@ from ._energy import Energy
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._scales import output_scales
 from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
@@ -96,6 +97,7 @@ __all__ = [
     "fill_by_rejection",
     "get",
     "ops",
+    "output_scales",
     "value_at",
     "walk_on_spheres",
 ]
