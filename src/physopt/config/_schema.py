@@ -85,6 +85,8 @@ class OptimConfig:
     ``decay``, ``options``), on only the first ``first_sizes[c]`` points of condition ``c`` where
     given; the second runs the remaining steps with ``then_lr`` and ``then_options`` on all
     points. A single name runs all steps (``first_sizes`` then applies throughout).
+    ``switch_fraction`` > 0 also switches once that fraction of ``time_budget`` is spent (whichever
+    comes first), so a chain under a short budget still reaches its second optimizer.
     """
 
     name: str = "adam"
@@ -94,6 +96,7 @@ class OptimConfig:
     options: dict[str, Any] = field(default_factory=dict)
     first_sizes: dict[str, int] = field(default_factory=dict)
     switch_at: int = 1000
+    switch_fraction: float = 0.0
     then_lr: float = 1.0
     then_options: dict[str, Any] = field(default_factory=dict)
 

@@ -54,6 +54,7 @@ from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer,
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._scales import output_scales
 from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
@@ -104,6 +105,7 @@ __all__ = [
     "fill_by_rejection",
     "get",
     "ops",
+    "output_scales",
     "value_at",
     "walk_on_spheres",
 ]
