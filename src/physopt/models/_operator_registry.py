@@ -7,14 +7,14 @@ adds one entry here.
 from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
+from ._dgno import DGNOConfig, build_dgno
 from ._dymixop import DyMixOpConfig, build_dymixop
 from ._equino import EquiNOConfig, build_equino, fit_equino
-from ._dgno import DGNOConfig, build_dgno
 from ._fno import FNOConfig, build_fno
 from ._hcmoe import HCMoEConfig, build_hcmoe
 from ._local_operator import LocalConfig, build_local
-from ._lsm import LSMConfig, build_lsm
 from ._lordnet import LordNetConfig, build_lordnet
+from ._lsm import LSMConfig, build_lsm
 from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet

@@ -49,8 +49,8 @@ from ._domain import (
     fill_by_rejection,
 )
 from ._energy import Energy
-from ._gauge import SignGauge
 from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
+from ._gauge import SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport

@@ -12,8 +12,8 @@ import torch
 from ._conditions import Condition
 from ._domain import Domain, Instant, SpaceTime, TimeInterval
 from ._energy import Energy
-from ._gauge import SignGauge
 from ._fields import UnknownField
+from ._gauge import SignGauge
 from ._unknowns import Unknown
 
 __all__ = ["Ansatz", "Problem", "Reference", "Transport"]
