@@ -55,7 +55,7 @@ CONFIGS = {  # name: (threads argument, extra environment)
 }
 
 
-def _measure(threads: int, env: dict[str, str], steps: int) -> tuple[float, float, int]:
+def measure(threads: int, env: dict[str, str], steps: int) -> tuple[float, float, int]:
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")} | env
     out = subprocess.run([sys.executable, "-c", STEP, str(threads), str(steps)], capture_output=True, text=True,
                          check=True, env=full)
@@ -78,7 +78,7 @@ def main() -> None:
             runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in CONFIGS}
             for _ in range(args.repeats):
                 for name, (threads, env) in CONFIGS.items():
-                    runs[name].append(_measure(threads, env, args.steps))
+                    runs[name].append(measure(threads, env, args.steps))
             load = os.getloadavg()[0]
             for name, got in runs.items():
                 wall = statistics.median(g[0] for g in got)
