@@ -84,6 +84,7 @@ def test_dcdm_directions_are_a_orthogonal_to_the_previous_two():
     assert all(e2 <= e1 + 1e-12 for e1, e2 in zip(energies, energies[1:], strict=False))
 
 
+@pytest.mark.slow  # ~20 s on a loaded 2-core machine (150 training steps)
 def test_training_reduces_the_residual_loss_and_the_iteration_count():
     gen = torch.Generator().manual_seed(0)
     net, losses = train_direction_net(DcdmTraining(sizes=(16,), steps=150, batch=8), generator=gen)
