@@ -2,11 +2,13 @@
 registries, and :func:`build`."""
 
 from ._build import DTYPES, Built, build, make_optimizer, make_phases, make_runtime
+from ._generic import GENERIC_DEFAULTS, problem_defaults
 from ._learn import LEARN_DEFAULTS, DataConfig, LearnConfig, LearnOptimConfig, learn_from_dict, resolve_learn
 from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
+from ._physics import PhysicsConfig
 from ._problems import is_problem_file, load_problem
 from ._schema import (
     PROBLEM_DEFAULTS,
@@ -32,6 +34,7 @@ __all__ = [
     "CONSTRAINTS",
     "CONSTRAINT_MODES",
     "DTYPES",
+    "GENERIC_DEFAULTS",
     "LEARN_DEFAULTS",
     "METHODS",
     "PROBLEM_DEFAULTS",
@@ -46,6 +49,7 @@ __all__ = [
     "LearnBuilt",
     "LearnConfig",
     "LearnOptimConfig",
+    "PhysicsConfig",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",
@@ -74,6 +78,7 @@ __all__ = [
     "method_spec",
     "operator_model",
     "pairs_of",
+    "problem_defaults",
     "read_toml",
     "recommended_optim",
     "resolve",
