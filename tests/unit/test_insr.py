@@ -133,3 +133,14 @@ def test_elastic_waves_closed_form_meets_every_condition_componentwise():
     r = problem.conditions["ic_t"].residual(wrong, problem.conditions["ic_t"].sample(
         problem.domain, 8, generator=gen, dtype=torch.float64), params)
     assert torch.allclose(r, torch.tensor([1.0, -1.0], dtype=torch.float64).expand(8, 2), atol=1e-12)
+
+
+def test_an_insr_run_is_not_resumed(tmp_path):
+    import physopt
+    from physopt.config import ConfigError
+
+    sets = ["insr.steps=1", "insr.iterations=1", "insr.initial_iterations=1", "insr.points=4", "model.width=2",
+            "model.depth=1", "threads=1"]
+    physopt.solve(_problem(1), method="insr", optimizer="adam", overrides=sets, out=tmp_path / "run")
+    with pytest.raises(ConfigError, match="cannot be resumed"):
+        physopt.resume(tmp_path / "run", problem=_problem(1))

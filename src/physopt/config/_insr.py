@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..models import MLP
-from ..problems import Problem, SpaceTime
+from ..models import MLP, PeriodicEmbedding
+from ..problems import Periodic, Problem, SpaceTime
 from ..training import INSR_SCHEMES, FitResult, InsrOptions, Role, RunStatus, insr_solve
 from ._schema import RunConfig
 
@@ -32,9 +32,14 @@ def insr_check(cfg: RunConfig, problem: Problem, roles: Mapping[str, Role]) -> N
     if roles_used:
         raise ValueError(f"method insr fits each time step's conditions as penalties; got roles {roles_used} "
                          "(use --constraints penalty)")
-    if cfg.model.kind != "mlp" or cfg.model.periodic:
+    if cfg.model.kind != "mlp":
         raise ValueError("method insr builds an MLP on the spatial inputs from model.width/depth/activation; "
-                         f"it does not combine with model kind {cfg.model.kind!r} / model.periodic = true")
+                         f"it does not combine with model kind {cfg.model.kind!r}")
+    if cfg.model.periodic:
+        raise ValueError("method insr builds its own spatial network: set insr.periodic = true, "
+                         "not model.periodic")
+    if cfg.insr.periodic and not _periodic(problem):
+        raise ValueError(f"insr.periodic = true needs a Periodic condition; {problem.name!r} has none")
     if "+" in cfg.optim.name:
         raise ValueError(f"method insr runs one optimizer per time step; got the chain {cfg.optim.name!r} "
                          "(e.g. --optimizer adam)")
@@ -47,12 +52,31 @@ def insr_check(cfg: RunConfig, problem: Problem, roles: Mapping[str, Role]) -> N
         raise ValueError("method insr runs insr.steps time steps; time_budget does not apply (set it to 0)")
 
 
+def _periodic(problem: Problem) -> list[tuple[int, float]]:
+    """``(axis, period)`` of the problem's Periodic conditions, one per axis, in axis order."""
+    space = problem.domain.space  # type: ignore[union-attr]  # insr_check: a SpaceTime domain
+    axes = sorted({c.axis for c in problem.conditions.values() if isinstance(c, Periodic)})
+    return [(a, space.hi[a] - space.lo[a]) for a in axes]
+
+
 def insr_model(problem: Problem, cfg: RunConfig, generator: torch.Generator, dtype: torch.dtype) -> nn.Module:
-    """The spatial network: an MLP on the space coordinates of the problem."""
+    """The spatial network: an MLP on the space coordinates of the problem; with ``insr.periodic``
+    behind a :class:`~physopt.models.PeriodicEmbedding` of the periodic axes (exactly periodic
+    states: a periodic penalty alone let the boundary error grow from step to step on ``convection``)."""
     space = problem.domain.space  # type: ignore[union-attr]  # insr_check: a SpaceTime domain
     m = cfg.model
-    return MLP(in_dim=space.dim, out_dim=problem.output_dim, width=m.width, depth=m.depth, activation=m.activation,
-               bounds=space.bounds, generator=generator, dtype=dtype)
+    periodic = _periodic(problem) if cfg.insr.periodic else []
+    axes = [a for a, _ in periodic]
+    in_dim, bounds = space.dim, space.bounds
+    if periodic:
+        in_dim = PeriodicEmbedding.features(in_dim=in_dim, axes=axes, harmonics=m.harmonics)
+        bounds = PeriodicEmbedding.feature_bounds(bounds, axes=axes, harmonics=m.harmonics)
+    net: nn.Module = MLP(in_dim=in_dim, out_dim=problem.output_dim, width=m.width, depth=m.depth,
+                         activation=m.activation, bounds=bounds, generator=generator, dtype=dtype)
+    if periodic:
+        net = PeriodicEmbedding(net, in_dim=space.dim, axes=axes, periods=[p for _, p in periodic],
+                                harmonics=m.harmonics)
+    return net
 
 
 def insr_run(built: Any, cfg: RunConfig) -> tuple[nn.Module, FitResult]:

@@ -140,13 +140,16 @@ class WosConfig:
 class InsrConfig:
     """``method = "insr"`` (:func:`physopt.training.insr_solve`): ``steps`` time steps of ``scheme``
     (``euler`` or ``midpoint``), each ``iterations`` steps of ``[optim]``'s optimizer on ``points``
-    points per condition; the initial state is fitted in ``initial_iterations`` (docs/methods.md)."""
+    points per condition; the initial state is fitted in ``initial_iterations``. ``periodic`` makes
+    the spatial network exactly periodic along the problem's Periodic axes (``model.harmonics``
+    frequencies, as ``model.periodic`` does for space-time networks; docs/methods.md)."""
 
     steps: int = 100
     scheme: str = "midpoint"
     iterations: int = 100
     initial_iterations: int = 2000
     points: int = 1000
+    periodic: bool = False
 
 
 @dataclass(frozen=True)
