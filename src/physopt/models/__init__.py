@@ -2,7 +2,9 @@
 
 from ._deeponet import DeepONet, DeepONetConfig
 from ._embedding import PeriodicEmbedding, periodic_features
+from ._equino import EquiNO
 from ._hard import HardConstraint
+from ._hcmoe import HardConstrainedOperator
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
 from ._mtdeeponet import MTDeepONet, MTDeepONetConfig, multitask_data
@@ -20,6 +22,7 @@ __all__ = [
     "BuiltModel",
     "DeepONet",
     "DeepONetConfig",
+    "EquiNO",
     "MLPConfig",
     "MTDeepONet",
     "MTDeepONetConfig",
@@ -30,6 +33,7 @@ __all__ = [
     "OperatorSpec",
     "ExpertInterfaces",
     "HardConstraint",
+    "HardConstrainedOperator",
     "MixtureOfExperts",
     "Normalized",
     "PeriodicEmbedding",
