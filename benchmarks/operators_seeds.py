@@ -16,6 +16,7 @@ constraint's cost against the mesh. (The last two: ``operators_seeds_physics.py`
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part refiner --budget 60
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part equino --budget 30
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part hcmoe --budget 30
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part convergence   # the unit-cell reference
 
 What the seeds claim (their own benchmarks, GPU, full-size data): LSM an 11.5 % relative gain averaged over
 seven benchmarks; DyMixOp up to 86.7 % lower error in convection-dominated cases; Spectral-Refiner large
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 import torch
-from operators_seeds_physics import equino, hcmoe
+from operators_seeds_physics import convergence, equino, hcmoe
 
 import physopt
 from physopt.config import load_splits
@@ -162,7 +163,8 @@ def refiner(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-PARTS = {"architectures": architectures, "refiner": refiner, "equino": equino, "hcmoe": hcmoe}
+PARTS = {"architectures": architectures, "refiner": refiner, "equino": equino, "hcmoe": hcmoe,
+         "convergence": convergence}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,3 +153,36 @@ def hcmoe(args: argparse.Namespace) -> list[dict]:
         rows.append({"interior": s, "experts": e * e, "moe_s": moe, "global_s": glob})
         print(f"| {s}x{s} | {e * e} | {moe:.4f} | {'n/a' if math.isnan(glob) else f'{glob:.4f}'} | {ratio} |")
     return rows
+
+
+def convergence(args: argparse.Namespace) -> list[dict]:
+    """The unit-cell family's own reference: the laminate's mean flux against its 1-D closed form, and the disk's
+    mean flux against the next finer grid, at G = (1, 0.5) (laminate: G = (1, 0), across the layers)."""
+    from physopt.operators import UnitCellOptions
+    from physopt.operators._unit_cell import _faces, cell_conductivity, laminate_flux, solve_unit_cell
+
+    rows = []
+    lam = UnitCellOptions(shape="laminate", radius=0.25)
+    exact = laminate_flux(lam, 1.0)
+    disk = UnitCellOptions()
+    previous = None
+    print(f"\nunit-cell convergence (beta 1, contrast 10); laminate closed form <q_x> = {exact:.12f}\n")
+    print("| n | laminate <q_x> error | ratio | disk <q_x> | change from n/2 | ratio | Newton CPU s (disk) |")
+    print("|---|---|---|---|---|---|---|")
+    for n in (16, 32, 64, 128):
+        qx, _, _ = solve_unit_cell(*_faces(cell_conductivity(lam, n)), torch.tensor([1.0, 0.0]).numpy(), beta=lam.beta,
+                                   tol=lam.tol)
+        t0 = time.process_time()
+        dq, _, _ = solve_unit_cell(*_faces(cell_conductivity(disk, n)), torch.tensor([1.0, 0.5]).numpy(),
+                                   beta=disk.beta, tol=disk.tol)
+        cpu = time.process_time() - t0
+        err, mean = abs(float(qx.mean()) - exact), float(dq.mean())
+        change = None if previous is None else abs(mean - previous)
+        last = rows[-1] if rows else None
+        rows.append({"n": n, "laminate_error": err, "disk_mean": mean, "disk_change": change, "cpu_s": cpu})
+        ratio = f"{last['laminate_error'] / err:.2f}" if last else ""
+        cratio = f"{last['disk_change'] / change:.2f}" if last and last["disk_change"] else ""
+        print(f"| {n} | {err:.3e} | {ratio} | {mean:.6f} | {'' if change is None else f'{change:.2e}'} | {cratio} | "
+              f"{cpu:.3f} |")
+        previous = mean
+    return rows
