@@ -19,6 +19,7 @@ CHEAP = {
     "poisson-2d": ({}, 9),
     "navier-stokes-2d": ({"t_in": 1, "t_out": 1}, 16),
     "unit-cell": ({"subsamples": 2}, 8),
+    "poisson-annulus": ({}, 17),
 }
 
 

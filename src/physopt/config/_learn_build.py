@@ -19,6 +19,7 @@ from ..runtime import Runtime
 from ..training import BUDGET_CLOCKS, SCHEDULES, DatasetBatches, OperatorLoss, Pairs, Phase
 from ._build import make_runtime
 from ._learn import LearnConfig
+from ._physics import operator_loss, uses_labels
 from ._schema import ConfigError
 from ._sources import Splits, load_splits
 
@@ -83,7 +84,8 @@ def _phases(cfg: LearnConfig, steps: int, steps_per_epoch: int) -> list[Phase]:
 def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, train: OperatorData | None) -> nn.Module:
     """The registered kind of ``cfg.model`` for ``shape``, inside :class:`Normalized` when
     ``data.normalize`` and the kind allows it (statistics from ``train``; ``None``: placeholders a checkpoint
-    overwrites), built on the CPU from the runtime's model generator and moved to its device."""
+    overwrites; a data-free run scales inputs only), built on the CPU from the runtime's model generator and
+    moved to its device."""
     try:
         spec = operator_spec(cfg.model.kind)
     except ValueError as err:
@@ -103,6 +105,9 @@ def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, tra
         else:
             x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
             stats = [*Normalized.channel_stats(x), *Normalized.channel_stats(y)]
+            if not uses_labels(cfg.physics):  # data-free: the labels' scale is not known either
+                stats[2:] = [torch.zeros(shape.out_channels, dtype=torch.float64),
+                             torch.ones(shape.out_channels, dtype=torch.float64)]
         raw = spec.unscaled_inputs(cfg.model, shape) if spec.unscaled_inputs is not None else ()
         for c in raw:  # categorical channels (masks, task indicators) pass through unscaled
             stats[0][c], stats[1][c] = 0.0, 1.0
@@ -134,7 +139,7 @@ def build_learn(cfg: LearnConfig, *, runtime: Runtime | None = None) -> LearnBui
             raise ConfigError(f"model {cfg.model.kind!r} predicts only on its training grid {train.grid}; test set "
                               f"{label!r} is on {test.grid} (use a resolution-invariant model, e.g. fno)")
     try:
-        loss = OperatorLoss(kind=cfg.loss, periodic=train.periodic)
+        loss = operator_loss(source=cfg.source, family=cfg.family, loss=cfg.loss, physics=cfg.physics, train=train)
     except ValueError as err:
         raise ConfigError(f"loss: {err}") from None
     batches = DatasetBatches(pairs_of(train, runtime), batch_size=min(cfg.batch_size, train.n), seed=cfg.seed,
