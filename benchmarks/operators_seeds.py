@@ -1,4 +1,4 @@
-"""Issue 21's operator seeds against FNO: LSM and DyMixOp on darcy / burgers-1d / navier-stokes-2d.
+"""Issue 21's operator seeds against FNO: LSM, DyMixOp, Spectral-Refiner, EquiNO and PI-HC-MoE.
 
 ``--part architectures``: each model at about FNO's parameter count (the settings below; the table prints
 the counts) gets the same CPU budget: one calibration epoch is timed (process CPU seconds, one thread),
@@ -8,8 +8,20 @@ parameters and the CPU seconds used, per family, all in one process.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part architectures --budget 45
 
+``--part refiner``: Spectral-Refiner on navier-stokes-2d (error and cost before / after refining the last layer).
+``--part equino``: FNO vs EquiNO (data, and physics-only) on the unit-cell family, with the speed-up over our
+solve. ``--part hcmoe``: one FNO backbone with soft vs hard constraints (global, per expert) on darcy, and the
+constraint's cost against the mesh. (The last two: ``operators_seeds_physics.py``.)
+
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part refiner --budget 60
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part equino --budget 30
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part hcmoe --budget 30
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/operators_seeds.py --part convergence   # the unit-cell reference
+
 What the seeds claim (their own benchmarks, GPU, full-size data): LSM an 11.5 % relative gain averaged over
-seven benchmarks; DyMixOp up to 86.7 % lower error in convection-dominated cases.
+seven benchmarks; DyMixOp up to 86.7 % lower error in convection-dominated cases; Spectral-Refiner large
+accuracy gains from refining the last layer at a small fraction of the training cost; EquiNO a speed-up above
+8000x over FE² with equilibrium exact; PI-HC-MoE hard-constraint accuracy at a cost set by the experts' size.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ import time
 from pathlib import Path
 
 import torch
+from operators_seeds_physics import convergence, equino, hcmoe
 
 import physopt
 from physopt.config import load_splits
@@ -150,7 +163,8 @@ def refiner(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-PARTS = {"architectures": architectures, "refiner": refiner}
+PARTS = {"architectures": architectures, "refiner": refiner, "equino": equino, "hcmoe": hcmoe,
+         "convergence": convergence}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--refine-steps", type=int, default=200, help="refiner: fine-tuning steps of the last layer")
     p.add_argument("--refine-lr", type=float, default=1e-3, help="refiner: Adam learning rate of the last layer")
+    p.add_argument("--basis", type=int, default=16, help="hcmoe: basis functions per expert")
     p.add_argument("--json", help="also write the rows to this JSON file")
     args = p.parse_args(argv)
     torch.set_num_threads(1)

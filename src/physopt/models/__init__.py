@@ -3,7 +3,9 @@
 from ._deeponet import DeepONet, DeepONetConfig
 from ._dgno import DGNO, DGNOConfig
 from ._embedding import PeriodicEmbedding, periodic_features
+from ._equino import EquiNO
 from ._hard import HardConstraint
+from ._hcmoe import HardConstrainedOperator
 from ._lordnet import LordNet, LordNetConfig
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
@@ -26,6 +28,7 @@ __all__ = [
     "DGNOConfig",
     "DeepONet",
     "DeepONetConfig",
+    "EquiNO",
     "MLPConfig",
     "MTDeepONet",
     "MTDeepONetConfig",
@@ -38,6 +41,7 @@ __all__ = [
     "PhysicsFormerConfig",
     "ExpertInterfaces",
     "HardConstraint",
+    "HardConstrainedOperator",
     "LordNet",
     "LordNetConfig",
     "MixtureOfExperts",
