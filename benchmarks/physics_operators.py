@@ -102,7 +102,7 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     print(f"\nphysics-informed operators: {args.n_train} training / {args.n_test} test instances, budget "
           f"{args.budget:g} CPU s per method, seed {args.seed}, sets {args.set}\n")
     print("| family | method | model | labelled samples | test rel. L2 | vs data | epochs | training CPU s | "
-          "inference s/instance | solver s/instance |")
+          "inference s/instance (wall) | solver s/instance (CPU) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     data = {r["family"]: r["rel_l2"] for r in rows if r["method"] == "data"}
     for r in rows:
