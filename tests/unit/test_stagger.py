@@ -59,6 +59,14 @@ def test_five_point_residual_of_the_solver_output_is_zero():
     # refine = 1: the solver inverts exactly this five-point system (DST-I, round-off ~1e-13)
     assert bench.five_point_residual(u, f).max() < 1e-10
     assert bench.five_point_residual(1.1 * u, f).min() > 0.09  # affine in u: exactly 0.1 when scaled by 1.1
+    # the benchmark's loss, the Dirichlet energy, is stationary there (its gradient is h^2 times the residual)
+    # and larger at any other field
+    v = u.clone().requires_grad_(True)
+    bench.dirichlet_energy(v, f).sum().backward()
+    assert v.grad[..., 1:-1, 1:-1].abs().max() < 1e-12
+    for other in (1.1 * u, 0.9 * u, u + 1e-3 * torch.randn(u.shape, generator=torch.Generator().manual_seed(0),
+                                                         dtype=u.dtype) * bench.boundary_mask(17, u)):
+        assert torch.all(bench.dirichlet_energy(other, f) > bench.dirichlet_energy(u, f))
 
 
 def test_shortley_weller_residual_of_the_closed_form_converges():
