@@ -17,7 +17,9 @@ same minimizers; constraints of size ``O(1)`` whatever the objectives' ranges); 
 
 Anchors are the minimizers of each ``fᵢ`` alone (2 objectives: ``n_points`` points including both
 anchors). Each point starts from the previous point's ``x`` and multipliers (``warm_start``), walking
-along the front. Non-smooth terms such as an L1 control cost ``‖u‖₁`` are not smoothed here: write them
+along the front (for ``"epsilon"`` from ``f_2``'s anchor, loosening ``ε``, so that each start is
+feasible; the points are returned in the same order as for the other methods). Non-smooth terms such
+as an L1 control cost ``‖u‖₁`` are not smoothed here: write them
 with the exact split ``u = u⁺ − u⁻``, ``u± ≥ 0``, ``‖u‖₁ = Σ(u⁺ + u⁻)`` (smooth, same minimizers; the
 docs show it) — every point then carries a true KKT residual.
 """
@@ -129,20 +131,28 @@ def pareto(
     ts = torch.linspace(0.0, 1.0, n_points, dtype=torch.float64)
     points, params = [anchors[0]], [0.0]
     prev = anchors[0]
-    for t in ts[1:-1].tolist():
+    inner = ts[1:-1].tolist()
+    if method == "epsilon":
+        # walk from f₂'s minimizer, loosening ε, so that every start point is feasible for the next
+        # bound (from f₁'s side each start violates f₂ ≤ ε: on the 2-D Poisson fronts Newton stalled
+        # there at barrier τ = 2e-2 and "auto"'s ALM fallback diverged)
+        inner, prev = inner[::-1], anchors[1]
+    walked: list[tuple[MinimizeResult, float]] = []
+    for t in inner:
         if method == "weighted":
             res = _weighted(fs, prev, t, ideal, span, eq, ineq, opts)
-            params.append(t)
         elif method == "epsilon":
             eps = float(images[0, 1] + t * (images[1, 1] - images[0, 1]))
             res = _epsilon(fs, prev, eps, ideal, span, eq, ineq, opts)
-            params.append(eps)
         else:
             a = images[0] + t * (images[1] - images[0])
             res = _pascoletti_serafini(fs, prev, a, ideal, span, eq, ineq, opts, start.shape)
-            params.append(t)
-        points.append(res)
+        walked.append((res, eps if method == "epsilon" else t))
         prev = res
+    if method == "epsilon":
+        walked = walked[::-1]
+    points += [w[0] for w in walked]
+    params += [w[1] for w in walked]
     points.append(anchors[1])
     params.append(1.0 if method != "epsilon" else float(images[1, 1]))
     values = torch.tensor([[float(f(p.x)) for f in fs] for p in points], dtype=torch.float64)
