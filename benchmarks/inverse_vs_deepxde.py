@@ -132,9 +132,10 @@ def main() -> None:
     rows = {}
     if not args.skip_physopt:
         rows["physopt (default)"] = run_physopt(args)
+        print(json.dumps(rows), flush=True)  # each side as soon as it is done (runs are long)
     if not args.skip_deepxde:
         rows[f"DeepXDE recipe (Adam {args.adam} + L-BFGS ≤ {args.lbfgs})"] = run_deepxde(args)
-    print(json.dumps(rows))
+        print(json.dumps(rows), flush=True)
     print(f"burgers-inverse, noise {args.noise:.0%}, seed {args.seed}, truth ν = {NU:.10g}")
     print("| library | ν found | rel. error | CPU s | CPU s to 1 % | CPU s to 0.1 % |")
     print("|---|---|---|---|---|---|")
