@@ -4,13 +4,13 @@
 
 with the manufactured truth u = sin(πx) sin(πy) and a = 1 + ½ exp(−|x − c|² / (2 s²)), c = (0.6, 0.4),
 s = 0.15 (a bump on a constant background: the field varies by 50 % and is not in the span of
-the initial constant). The source f = −a Δu − ∇a·∇u is evaluated in closed form (:func:`source`), so the
-reference is exact (Reference: the closed-form u on a 101 × 101 grid). Observed: ``sensors`` Halton
-samples of u, with seeded Gaussian noise of relative level ``noise``. Unknown: the field a (a second
-network, ``softplus`` above 0, started at the constant 1) with an H¹ penalty of weight ``reg_weight``;
-the walls are exact through the ansatz u = x(1 − x) y(1 − y) N(x, y).
+the initial constant). The source f = −a Δu − ∇a·∇u is evaluated in closed form (:func:`source`),
+so the reference is exact (Reference: the closed-form u on a 101 × 101 grid). Observed:
+``sensors`` Halton samples of u, with seeded Gaussian noise of relative level ``noise``.
+Unknown: the field a (a second network, ``softplus`` above 0, started at the constant 1) with an
+H¹ penalty of weight ``reg_weight``; the walls are exact through the ansatz u = x(1 − x) y(1 − y) N.
 
-a is identifiable from u and f because the PDE is first order in a along ∇u: a(c) = −f/Δu where
+a is identifiable from u and f because the PDE is first order in a along ∇u: a = −f/Δu where
 ∇u = 0 (the centre), and a is transported outwards along ∇u. At the four corners ∇u = Δu = 0
 and the data say nothing about a: the penalty fills them in.
 """
