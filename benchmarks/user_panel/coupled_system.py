@@ -25,7 +25,7 @@ def v_exact(x, y, m=np):
 def lap_v(x, y):
     # v = a(x) b(y) with a = x(1−x)eˣ, b = y(1−y): Δv = a'' b + a b''.
     a = x * (1 - x) * torch.exp(x)
-    a2 = (2 - x - x**2) * torch.exp(x)  # (x − x²)eˣ differentiated twice
+    a2 = -(x**2 + 3 * x) * torch.exp(x)  # (x − x²)eˣ differentiated twice
     b = y * (1 - y)
     return a2 * b - 2 * a
 

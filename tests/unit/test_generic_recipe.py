@@ -21,6 +21,7 @@ from physopt.problems import (
     Problem,
     Residual,
     TimeInterval,
+    available,
     ops,
     output_scales,
 )
@@ -46,8 +47,11 @@ def test_a_problem_file_gets_the_generic_plan_not_the_adam_only_fields():
     assert phases[0].budget_fraction == g["optim"]["switch_fraction"]
     # A tuned zoo problem keeps its own entry; an untuned one gets the generic recipe.
     assert resolve("burgers").optim.first_sizes == PROBLEM_DEFAULTS["burgers"]["optim"]["first_sizes"]
-    assert "convection" not in PROBLEM_DEFAULTS or resolve("convection").optim.name == PROBLEM_DEFAULTS[
-        "convection"]["optim"]["name"]
+    for name in available():
+        table = PROBLEM_DEFAULTS.get(name, GENERIC_DEFAULTS)
+        cfg = resolve(name)
+        assert (cfg.steps, cfg.optim.name) == (table["steps"], table["optim"]["name"]), name
+        assert cfg.constraints == table.get("constraints", "penalty"), name
 
 
 def test_switching_the_generic_plans_optimizer_takes_that_optimizers_settings():
