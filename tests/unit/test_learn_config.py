@@ -85,3 +85,11 @@ def test_resolving_never_changes_the_family_defaults():
     resolve_learn("antiderivative", flags={"model.kind": "fno"}, overrides=["optim.lr=0.5"])
     resolve_learn("darcy", flags={"model.kind": "deeponet", "epochs": 3})
     assert before == LEARN_DEFAULTS
+
+
+def test_a_kind_given_after_its_options_keeps_them():
+    from physopt.config import resolve_learn
+
+    before = resolve_learn("darcy", overrides=["model.kind=tfno", "model.width=8"])
+    after = resolve_learn("darcy", overrides=["model.width=8", "model.kind=tfno"])
+    assert after.model.kind == "tfno" and after.model.width == 8 and after == before

@@ -373,10 +373,13 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], *, root: type = 
                     aliases: dict[str, str] | None = None) -> dict[str, Any]:
     """Apply ``--set key=value`` strings (dotted keys, values typed by the target field of ``root``).
 
-    ``aliases`` maps a leading key to the table it stands for (``problem`` → ``problem_options``)."""
+    ``aliases`` maps a leading key to the table it stands for (``problem`` → ``problem_options``).
+    ``*.kind`` keys apply first, whatever their place on the command line: a kind clears its table's
+    other options, so ``--set model.width=8 --set model.kind=lsm`` must not drop the width given."""
     aliases = {"problem": "problem_options"} if aliases is None else aliases
     out = dict(data)
-    for item in overrides:
+    is_kind = lambda item: item.split("=", 1)[0].strip().endswith(".kind")  # noqa: E731
+    for item in sorted(overrides, key=lambda item: not is_kind(item)):  # stable: kinds first, else as given
         if "=" not in item:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         key, text = item.split("=", 1)
