@@ -289,7 +289,9 @@ def test_zoo_data_pass_the_check_with_a_hundredfold_margin(monkeypatch):
     import physopt.problems._compatibility as compatibility
 
     monkeypatch.setattr(compatibility, "RTOL", 1e-7)
-    built = [name for name in physopt.problems.available() if name != "cavity" and build_ansatz(get(name))]
+    # quantum-finite-well has no Dirichlet datum (its ends carry the exact tail condition ψ' ± κψ = 0).
+    skip = {"cavity", "quantum-finite-well"}
+    built = [name for name in physopt.problems.available() if name not in skip and build_ansatz(get(name))]
     assert "kovasznay" in built and "burgers" in built
 
 
