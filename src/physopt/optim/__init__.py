@@ -45,6 +45,7 @@ from ._normuon import NorMuon
 from ._partition import ParameterSplit, split_parameters
 from ._quasi_newton import LBFGS, SSBFGS, SSBroyden
 from ._root import ROOT, ROOT_COEFFS
+from ._root_fit import fit_root_coeffs
 from ._safe_step import SafeStep
 from ._soap import SOAP
 
@@ -93,4 +94,5 @@ __all__ = [
     "spec",
     "split_parameters",
     "svd_polar",
+    "fit_root_coeffs",
 ]

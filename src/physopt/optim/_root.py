@@ -17,6 +17,7 @@ from ._base import (
     sum_momentum,
 )
 from ._newton_schulz import KELLER_COEFFS, CoeffSpec, NSMethod
+from ._root_fit import fit_root_coeffs
 from ._validation import check_coeffs, check_range
 
 __all__ = ["ROOT", "ROOT_COEFFS", "quantile_threshold", "soft_threshold_split"]
@@ -25,7 +26,8 @@ Coeffs = tuple[float, float, float]
 
 # Shape-specific quintic coefficients keyed by (min(m, n), max(m, n)), from the authors' example
 # (huawei-noah/noah-research ROOT/examples/example_train.py, the four shapes of their 1B model).
-# How they were fitted is not published; other shapes use Keller's coefficients.
+# How they were fitted is not published; other shapes use Keller's coefficients, or coefficients
+# fitted to that shape's Gaussian spectra with ``fit_shapes=True`` (:mod:`._root_fit`).
 ROOT_COEFFS: dict[tuple[int, int], Coeffs] = {
     (2048, 2048): (3.4916, -4.8224, 2.1095),
     (2048, 16384): (3.1943, -3.8221, 1.5322),
@@ -88,7 +90,10 @@ class ROOT(MatrixOptimizer):
     Args:
         threshold_quantile: ``q`` in (0, 1].
         shape_coeffs: ``{(min(m,n), max(m,n)): (a, b, c)}`` merged over :data:`ROOT_COEFFS`.
-        ns_coeffs: coefficients for shapes not in the table.
+        ns_coeffs: coefficients for shapes not in the table (unless ``fit_shapes``).
+        fit_shapes: fit coefficients for a shape not in the table the first time it is seen
+            (:func:`fit_root_coeffs`: Gaussian spectra of that shape, 2 samples, seed 0) and keep
+            them in the group's table; ``False`` (the authors' behaviour): ``ns_coeffs``.
         Others: as :class:`Muon`.
 
     References:
@@ -110,6 +115,7 @@ class ROOT(MatrixOptimizer):
         shape_coeffs: Mapping[tuple[int, int], Coeffs] | None = None,
         ns_steps: int = 5,
         ns_coeffs: CoeffSpec = KELLER_COEFFS,
+        fit_shapes: bool = False,
         ns_eps: float = 1e-7,
         ns_dtype: torch.dtype | str | None = None,
         adjust_lr: AdjustLR = "match_rms_adamw",
@@ -146,6 +152,10 @@ class ROOT(MatrixOptimizer):
         table, fallback = group["shape_coeffs"], group["ns_coeffs"]
 
         def coeffs_for(short: int, long: int) -> CoeffSpec:
+            if (short, long) not in table and group["fit_shapes"]:
+                gen = torch.Generator().manual_seed(0)  # deterministic per shape, CPU scalars
+                table[(short, long)] = fit_root_coeffs(short, long, steps=group["ns_steps"], samples=2,
+                                                       generator=gen)
             return table.get((short, long), fallback)
 
         self._muon_updates(group, params, orthogonalize_group(bulk, group, coeffs=coeffs_for))
