@@ -108,7 +108,7 @@ def rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
 
 
 def insr_run(problem: str, sets: list[str]) -> tuple[float, float, int]:
-    res = physopt.solve(problem, method="insr", optimizer="adam", overrides=["threads=1", *sets])
+    res = physopt.solve(problem, method="insr", optimizer="adam", constraints="penalty", overrides=["threads=1", *sets])
     # the parameter count of one stored state = the trajectory's states per step
     return res.report.rel_l2, res.report.cpu_time_s, int(res.model.states.shape[1])
 

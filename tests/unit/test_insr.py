@@ -100,7 +100,7 @@ def test_method_insr_is_registered_and_runs_through_solve():
 
     assert METHODS["insr"].solver is not None
     sets = ["insr.steps=4", "insr.scheme=euler", "insr.iterations=30", "insr.initial_iterations=60",
-            "insr.points=16", "model.width=4", "model.depth=1", "threads=1"]
+            "insr.points=16", "model.width=4", "model.depth=1", "threads=1", "constraints=penalty"]
     result = physopt.solve(_problem(1), method="insr", optimizer="lbfgs", overrides=sets)
     assert result.report.message == "completed 4 INSR time steps (euler)"
     z = torch.tensor([[0.5, k / 4] for k in range(5)], dtype=torch.float64)
@@ -140,7 +140,7 @@ def test_an_insr_run_is_not_resumed(tmp_path):
     from physopt.config import ConfigError
 
     sets = ["insr.steps=1", "insr.iterations=1", "insr.initial_iterations=1", "insr.points=4", "model.width=2",
-            "model.depth=1", "threads=1"]
+            "model.depth=1", "threads=1", "constraints=penalty"]
     physopt.solve(_problem(1), method="insr", optimizer="adam", overrides=sets, out=tmp_path / "run")
     with pytest.raises(ConfigError, match="cannot be resumed"):
         physopt.resume(tmp_path / "run", problem=_problem(1))
