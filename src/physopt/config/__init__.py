@@ -2,6 +2,7 @@
 registries, and :func:`build`."""
 
 from ._build import DTYPES, Built, build, make_optimizer, make_phases, make_runtime
+from ._generic import GENERIC_DEFAULTS, problem_defaults
 from ._learn import LEARN_DEFAULTS, DataConfig, LearnConfig, LearnOptimConfig, learn_from_dict, resolve_learn
 from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
@@ -14,6 +15,7 @@ from ._schema import (
     CausalConfig,
     ConfigError,
     DualsConfig,
+    InsrConfig,
     ModelConfig,
     OptimConfig,
     RunConfig,
@@ -32,6 +34,7 @@ __all__ = [
     "CONSTRAINTS",
     "CONSTRAINT_MODES",
     "DTYPES",
+    "GENERIC_DEFAULTS",
     "LEARN_DEFAULTS",
     "METHODS",
     "PROBLEM_DEFAULTS",
@@ -42,6 +45,7 @@ __all__ = [
     "ConstraintMode",
     "DataConfig",
     "DualsConfig",
+    "InsrConfig",
     "LearnBuilt",
     "LearnConfig",
     "LearnOptimConfig",
@@ -74,6 +78,7 @@ __all__ = [
     "method_spec",
     "operator_model",
     "pairs_of",
+    "problem_defaults",
     "read_toml",
     "recommended_optim",
     "resolve",

@@ -32,6 +32,9 @@ class DataConfig:
     ``file.py:make``, at any resolution the model supports). ``cache`` is the family data
     directory (default ``~/.cache/physopt/operators``). ``normalize`` scales inputs and outputs per
     channel with the training set's mean and standard deviation (:class:`physopt.models.Normalized`).
+    ``labels`` is where a family's training outputs come from (``solver``, or ``wos``: ``walks``
+    Walk-on-Spheres walks per grid node, WoS-NO; see ``_labels.py``); validation and test keep the
+    family's outputs.
     """
 
     n_train: int = 0
@@ -42,6 +45,8 @@ class DataConfig:
     test: str = ""
     cache: str = ""
     normalize: bool = True
+    labels: str = "solver"
+    walks: int = 16
 
 
 @dataclass(frozen=True)

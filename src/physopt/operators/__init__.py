@@ -6,16 +6,20 @@
 :class:`Residual` (torch) is its discretised PDE for physics losses. Leaf package (NumPy/SciPy/torch).
 """
 
+from ._annulus import AnnulusInstance, AnnulusOptions
 from ._burgers import BurgersOptions
 from ._darcy import DarcyOptions
 from ._data import OperatorData, axis_coordinates, load_npz
-from ._navier_stokes import NavierStokesOptions
+from ._navier_stokes import NavierStokesOptions, solve_vorticity
 from ._poisson import Poisson2dOptions, PoissonOptions
 from ._registry import FAMILIES, family_options, family_spec, load_family
 from ._residuals import Residual
 from ._spec import FamilySpec
+from ._unit_cell import UnitCellOptions
 
 __all__ = [
+    "AnnulusInstance",
+    "AnnulusOptions",
     "BurgersOptions",
     "DarcyOptions",
     "FAMILIES",
@@ -25,9 +29,11 @@ __all__ = [
     "Poisson2dOptions",
     "PoissonOptions",
     "Residual",
+    "UnitCellOptions",
     "axis_coordinates",
     "family_options",
     "family_spec",
     "load_family",
     "load_npz",
+    "solve_vorticity",
 ]

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._annulus import AnnulusOptions, annulus_instances, generate_annulus
 from ._burgers import BurgersOptions, generate_burgers
 from ._darcy import DarcyOptions, generate_darcy
 from ._data import OperatorData, load_npz
@@ -33,6 +34,7 @@ from ._residuals import (
     poisson_2d_residual,
 )
 from ._spec import FamilySpec
+from ._unit_cell import UnitCellOptions, generate_unit_cell
 
 __all__ = ["FAMILIES", "family_options", "family_spec", "load_family"]
 
@@ -53,6 +55,12 @@ FAMILIES: dict[str, FamilySpec] = {
     "navier-stokes-2d": FamilySpec(generate_navier_stokes, NavierStokesOptions,
                                    "vorticity, periodic, FNO forcing: t_in snapshots -> the next t_out", dim=2,
                                    resolution=32, periodic=True),
+    "unit-cell": FamilySpec(generate_unit_cell, UnitCellOptions, "periodic unit cell, div q = 0, q = a (g + beta g^3), "
+                            "g = G + grad phi: face conductivities and G -> q_x, q_y, phi", dim=2, resolution=32,
+                            periodic=True),
+    "poisson-annulus": FamilySpec(generate_annulus, AnnulusOptions, "-Laplace u = f on an annulus, u = g on its "
+                                  "circles, closed-form u: (f, g, mask) -> u", dim=2, resolution=32, periodic=False,
+                                  instances=annulus_instances),
 }
 
 

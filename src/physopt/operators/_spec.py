@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ._data import OperatorData
 from ._residuals import Residual
@@ -31,6 +32,9 @@ class FamilySpec:
         periodic: the grid convention of its data (see :func:`physopt.operators.axis_coordinates`).
         residual: ``(options, inputs, outputs) -> Residual``, the discretised PDE on the output grid
             (torch tensors, physical units; ``_residuals.py``); ``None``: no physics loss for this family.
+        instances: ``(options, *, seed, indices) -> list`` of instances as NumPy point functions
+            (``distance``, ``source``, ``boundary``, ``mask`` of ``x`` ``(m, d)``) for mesh-free
+            labels (``data.labels = "wos"``); ``None``: the family has none.
     """
 
     generate: Callable[..., OperatorData]
@@ -40,3 +44,4 @@ class FamilySpec:
     resolution: int
     periodic: bool
     residual: Callable[..., Residual] | None = None
+    instances: Callable[..., list[Any]] | None = None
