@@ -62,3 +62,11 @@ def test_the_physics_loss_alone_drives_the_test_error_down(tmp_path):
     assert run.history[0]["rel_l2"] > 0.9  # validation error after the first epoch: nothing learned yet
     assert run.report.tests["33"].mean < 0.4
     assert run.report.config["physics"] == {"weight": 1.0, "data": False, "norm": "preconditioned"}
+
+
+def test_list_families_says_which_take_a_physics_loss(capsys):
+    from physopt.cli import main
+
+    assert main(["list", "families"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "physics loss" in lines["darcy"] and "physics loss" not in lines["navier-stokes-2d"]
