@@ -3,7 +3,10 @@
 from ._deeponet import DeepONet, DeepONetConfig
 from ._dgno import DGNO, DGNOConfig
 from ._embedding import PeriodicEmbedding, periodic_features
+from ._equino import EquiNO
 from ._hard import HardConstraint
+from ._hcmoe import HardConstrainedOperator
+from ._lordnet import LordNet, LordNetConfig
 from ._mlp import MLP
 from ._moe import ExpertInterfaces, MixtureOfExperts, expert_coefficients, slab_edges, slab_points
 from ._mtdeeponet import MTDeepONet, MTDeepONetConfig, multitask_data
@@ -11,6 +14,8 @@ from ._multionet import MultiONet, MultiONetConfig
 from ._normalized import Normalized
 from ._operator_registry import OPERATORS, operator_spec
 from ._operator_spec import OperatorShape, OperatorSpec, grid_points
+from ._physicsformer import PhysicsFormer, PhysicsFormerConfig
+from ._refiner import SpectralRefiner
 from ._registry import MODELS, BuiltModel, MLPConfig, ModelSpec, model_spec
 from ._stagger import NeuralStagger, StaggerConfig
 
@@ -23,6 +28,7 @@ __all__ = [
     "DGNOConfig",
     "DeepONet",
     "DeepONetConfig",
+    "EquiNO",
     "MLPConfig",
     "MTDeepONet",
     "MTDeepONetConfig",
@@ -31,12 +37,18 @@ __all__ = [
     "MultiONetConfig",
     "OperatorShape",
     "OperatorSpec",
+    "PhysicsFormer",
+    "PhysicsFormerConfig",
     "ExpertInterfaces",
     "HardConstraint",
+    "HardConstrainedOperator",
+    "LordNet",
+    "LordNetConfig",
     "MixtureOfExperts",
     "NeuralStagger",
     "Normalized",
     "PeriodicEmbedding",
+    "SpectralRefiner",
     "StaggerConfig",
     "expert_coefficients",
     "grid_points",

@@ -49,9 +49,12 @@ from ._domain import (
     fill_by_rejection,
 )
 from ._energy import Energy
+from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
+from ._gauge import SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._scales import output_scales
 from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
@@ -69,6 +72,10 @@ __all__ = [
     "Disk",
     "Domain",
     "Energy",
+    "FIELD_PENALTIES",
+    "FieldGrid",
+    "FieldNetwork",
+    "FieldRegularizer",
     "Initial",
     "Instant",
     "Integral",
@@ -81,6 +88,7 @@ __all__ = [
     "Problem",
     "Rectangle",
     "Reference",
+    "SignGauge",
     "Residual",
     "SpaceTime",
     "TRANSFORMS",
@@ -89,6 +97,7 @@ __all__ = [
     "Transport",
     "Union",
     "Unknown",
+    "UnknownField",
     "Value",
     "available",
     "build_ansatz",
@@ -96,6 +105,7 @@ __all__ = [
     "fill_by_rejection",
     "get",
     "ops",
+    "output_scales",
     "value_at",
     "walk_on_spheres",
 ]

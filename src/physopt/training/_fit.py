@@ -67,7 +67,10 @@ class Phase:
     ``eta_min = 0``, stepped every step); ``"step"``: lr · ``decay`` ** ⌊k / ``period``⌋ (torch's
     ``StepLR`` with ``step_size = period``, ``gamma = decay``). ``sizes`` limits
     conditions to the first ``n`` points of their batch during this phase (a cheap warm-up on a
-    prefix of the training set: a Sobol prefix is itself evenly spread).
+    prefix of the training set: a Sobol prefix is itself evenly spread). Under a time budget,
+    ``budget_fraction`` also ends the phase once that fraction of the run's budget is spent
+    (whichever of ``steps`` and the fraction comes first), so a short budget still leaves the
+    next phase its share.
     """
 
     optimizer: str
@@ -78,8 +81,11 @@ class Phase:
     decay: float = 1.0
     sizes: Mapping[str, int] = field(default_factory=dict)
     period: int = 0
+    budget_fraction: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.budget_fraction < 1.0:
+            raise ValueError(f"budget_fraction must be in [0, 1), got {self.budget_fraction!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown lr schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if self.schedule == "cosine" and not self.steps:
@@ -252,7 +258,7 @@ class Trainer:
         self.make_optimizer = make_optimizer
         # Constants and unknowns passed to residuals; the unknowns' raw parameters are trained.
         self.params = Parameters.wrap(params)
-        self.trainable = list(self.params.raw().values())
+        self.trainable = [*self.params.raw().values(), *self.params.field_parameters()]
         self.steps, self.time_budget, self.budget_clock = steps, time_budget, budget_clock
         self.evaluator, self.eval_every, self.log_every = evaluator, eval_every, log_every
         self.callbacks = list(callbacks)
@@ -303,6 +309,7 @@ class Trainer:
             "cpu_elapsed": self.cpu_elapsed,
             "model": self.model.state_dict(),
             "params": {k: v.detach().clone() for k, v in self.params.raw().items()},
+            "fields": {k: f.state_dict() for k, f in self.params.fields.items()},
             "optimizer": self.optimizer.state_dict(),
             "sampler": self.sampler.state_dict(),
             "objective": self.objective.state_dict(),
@@ -322,6 +329,8 @@ class Trainer:
             for k, v in state["params"].items():
                 if k in raw:  # checkpoints before Parameters also held the constants
                     raw[k].copy_(v)
+        for k, f in self.params.fields.items():
+            f.load_state_dict(state["fields"][k])
         self.optimizer = self._new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.load_state_dict(state["sampler"])
@@ -520,6 +529,9 @@ class Trainer:
                 unit = "CPU s" if self.budget_clock == "cpu" else "s"
                 return RunStatus.TIME_BUDGET, f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
             if self.phase.steps is not None and self.step - self.phase_start >= self.phase.steps:
+                self._advance_phase()
+            elif (self.time_budget is not None and self.phase.budget_fraction > 0
+                  and spent >= self.phase.budget_fraction * self.time_budget):
                 self._advance_phase()
             values = self._one_step()
             self.step += 1
