@@ -27,9 +27,8 @@ import time
 STEP = """
 import sys, time, torch
 from physopt.config import build, make_optimizer, resolve
-from physopt.runtime import idle_threads
-threads = int(sys.argv[1])
-torch.set_num_threads(threads if threads > 0 else idle_threads())
+from physopt.runtime import resolve_threads
+torch.set_num_threads(resolve_threads(int(sys.argv[1])))
 b = build(resolve("burgers"))
 opt = make_optimizer(b.phases[1], list(b.model.parameters()))
 batch = b.sampler.batch(0)
@@ -51,11 +50,12 @@ CONFIGS = {  # name: (threads argument, extra environment)
     "1 thread": (1, {}),
     "2 threads": (2, {}),
     "2 threads, OMP_WAIT_POLICY=PASSIVE": (2, {"OMP_WAIT_POLICY": "PASSIVE"}),
-    "default (threads = 0: idle cores)": (0, {}),
+    "threads = 0 in a library process": (0, {}),
+    "threads = 0 under the physopt program": (0, {"OMP_WAIT_POLICY": "PASSIVE"}),
 }
 
 
-def _measure(threads: int, env: dict[str, str], steps: int) -> tuple[float, float, int]:
+def measure(threads: int, env: dict[str, str], steps: int) -> tuple[float, float, int]:
     full = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")} | env
     out = subprocess.run([sys.executable, "-c", STEP, str(threads), str(steps)], capture_output=True, text=True,
                          check=True, env=full)
@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=20)
     args = ap.parse_args()
-    print(f"{'busy processes':>14}  {'configuration':<36} {'wall s/step':>11} {'CPU s/step':>10} {'threads':>7}"
+    print(f"{'busy processes':>14}  {'configuration':<40} {'wall s/step':>11} {'CPU s/step':>10} {'threads':>7}"
           f"  load avg")
     for hogs in args.hogs:
         procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
@@ -78,13 +78,13 @@ def main() -> None:
             runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in CONFIGS}
             for _ in range(args.repeats):
                 for name, (threads, env) in CONFIGS.items():
-                    runs[name].append(_measure(threads, env, args.steps))
+                    runs[name].append(measure(threads, env, args.steps))
             load = os.getloadavg()[0]
             for name, got in runs.items():
                 wall = statistics.median(g[0] for g in got)
                 cpu = statistics.median(g[1] for g in got)
                 used = "/".join(sorted({str(g[2]) for g in got}))
-                print(f"{hogs:>14}  {name:<36} {wall:>11.3f} {cpu:>10.3f} {used:>7}  {load:.1f}")
+                print(f"{hogs:>14}  {name:<40} {wall:>11.3f} {cpu:>10.3f} {used:>7}  {load:.1f}")
         finally:
             for p in procs:
                 p.kill()

@@ -27,6 +27,7 @@ from .config import (
     load_problem,
     make_optimizer,
     make_runtime,
+    method_spec,
     read_toml,
     resolve,
     to_dict,
@@ -233,6 +234,9 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
         time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.runtime),
         eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks, runtime=b.runtime,
     )
+    solver = method_spec(cfg.method).solver  # a method with its own loop (INSR) instead of the Trainer
+    if solver is not None and state is not None:
+        raise ConfigError(f"method {cfg.method!r} runs its own loop and cannot be resumed; run it again")
     if state is not None:
         trainer.load_state_dict(state)
     elif checkpointer is not None:
@@ -240,7 +244,11 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     try:
-        fit = trainer.run()
+        if solver is not None:
+            model, fit = solver(b, cfg)
+            b = dataclasses.replace(b, model=model)
+        else:
+            fit = trainer.run()
         report = _report(b, cfg, fit, out, cfg.problem)
     finally:
         torch.set_num_threads(previous_threads)

@@ -87,10 +87,22 @@ class Block:
             except ValueError:  # an open quote: a python -c "..." program goes on over the next lines
                 continue
             pending = ""
+            argv = _drop_nice(argv)
             words = [w for w in argv if not re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", w)]
             if words and Path(words[0]).name in PROGRAMS:
                 out.append(argv)
         return out
+
+
+def _drop_nice(argv: list[str]) -> list[str]:
+    """``VAR=1 nice -n 5 python ...`` runs as ``VAR=1 python ...`` (priority is not part of the example)."""
+    env = 0
+    while env < len(argv) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", argv[env]):
+        env += 1
+    rest = argv[env:]
+    if rest[:1] == ["nice"]:
+        rest = rest[3:] if rest[1:2] == ["-n"] else rest[1:]
+    return argv[:env] + rest
 
 
 def _parse_mark(spec: str, where: str) -> dict:

@@ -52,3 +52,19 @@ def test_a_run_records_the_count_it_used_and_resume_keeps_it(tmp_path):
     assert 1 <= used <= torch.get_num_threads()
     result = physopt.resume(out)
     assert result.config.threads == used
+
+
+def test_a_passive_wait_policy_keeps_torchs_default(monkeypatch):
+    monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
+    assert resolve_threads(0) == torch.get_num_threads()
+
+
+def test_the_program_makes_openmp_passive_unless_the_user_chose(monkeypatch):
+    from physopt.cli import passive_openmp
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    passive_openmp()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

@@ -18,10 +18,12 @@ NAMES = sorted(ZOO)
 MODULES = {
     "burgers": "_burgers", "poisson2d": "_poisson", "helmholtz2d": "_helmholtz", "convection": "_convection",
     "convection-50": "_convection", "diffusion-reaction": "_diffusion_reaction", "wave": "_wave",
-    "quantum-well": "_quantum_well", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
+    "quantum-well": "_quantum_well", "quantum-well-fixed-e": "_quantum_wells", "quantum-finite-well": "_quantum_wells",
+    "quantum-barrier": "_quantum_wells", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
     "kovasznay": "_kovasznay", "kdv": "_kdv",
     "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
     "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
+    "elastic-waves": "_elastic_waves", "navier-stokes-inverse": "_ns_inverse",
     "poisson-field-inverse": "_field_inverse",
 }
 

@@ -2,17 +2,20 @@
 registries, and :func:`build`."""
 
 from ._build import DTYPES, Built, build, make_optimizer, make_phases, make_runtime
+from ._generic import GENERIC_DEFAULTS, problem_defaults
 from ._learn import LEARN_DEFAULTS, DataConfig, LearnConfig, LearnOptimConfig, learn_from_dict, resolve_learn
 from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
+from ._physics import PhysicsConfig
 from ._problems import is_problem_file, load_problem
 from ._schema import (
     PROBLEM_DEFAULTS,
     CausalConfig,
     ConfigError,
     DualsConfig,
+    InsrConfig,
     ModelConfig,
     OptimConfig,
     RunConfig,
@@ -31,6 +34,7 @@ __all__ = [
     "CONSTRAINTS",
     "CONSTRAINT_MODES",
     "DTYPES",
+    "GENERIC_DEFAULTS",
     "LEARN_DEFAULTS",
     "METHODS",
     "PROBLEM_DEFAULTS",
@@ -41,9 +45,11 @@ __all__ = [
     "ConstraintMode",
     "DataConfig",
     "DualsConfig",
+    "InsrConfig",
     "LearnBuilt",
     "LearnConfig",
     "LearnOptimConfig",
+    "PhysicsConfig",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",
@@ -72,6 +78,7 @@ __all__ = [
     "method_spec",
     "operator_model",
     "pairs_of",
+    "problem_defaults",
     "read_toml",
     "recommended_optim",
     "resolve",

@@ -51,8 +51,11 @@ def make_phases(cfg: RunConfig) -> list[Phase]:
         return [Phase(names[0], None, o.lr, o.options, o.schedule, o.decay, o.first_sizes)]
     if o.switch_at < 0:
         raise ConfigError(f"optim.switch_at must be >= 0, got {o.switch_at}")
+    if not 0.0 <= o.switch_fraction < 1.0:
+        raise ConfigError(f"optim.switch_fraction must be in [0, 1) (0 = by steps only), got {o.switch_fraction!r}")
     return [
-        Phase(names[0], o.switch_at, o.lr, o.options, o.schedule, o.decay, o.first_sizes),
+        Phase(names[0], o.switch_at, o.lr, o.options, o.schedule, o.decay, o.first_sizes,
+              budget_fraction=o.switch_fraction),
         Phase(names[1], None, o.then_lr, o.then_options),
     ]
 
@@ -176,12 +179,15 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
         if unknown:
             raise ConfigError(f"{key} name{'s' if key == 'optim.first_sizes' else ''} unknown conditions {unknown}; "
                               f"conditions: {list(problem.conditions)}")
+    base = mode.role
     if problem.ansatz is None and "hard" in (mode.role, *cfg.roles.values()):
         try:  # no hand-made ansatz: build one from the Dirichlet/initial data (docs/problems.md)
             problem = dataclasses.replace(problem, ansatz=build_ansatz(problem))
         except ValueError as err:
-            raise ConfigError(f"hard constraints: {err}") from None
-    roles = make_roles(cfg, problem, base=mode.role)
+            if mode.fallback is None or "hard" in cfg.roles.values():
+                raise ConfigError(f"hard constraints: {err}") from None
+            base = mode.fallback  # e.g. "auto": no ansatz for this problem, so its data stay penalties
+    roles = make_roles(cfg, problem, base=base)
     phases = make_phases(cfg)
     least_squares = _check_optimizers(cfg, phases, roles, kind.pointwise)
     transforms = [t for t in TRANSFORMS if t.enabled(cfg)]
@@ -254,5 +260,7 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
             objective.check_least_squares()
         except ValueError as err:
             raise ConfigError(f"optimizer {', '.join(least_squares)}: {err}") from None
+    if problem.gauge is not None:  # the freedom the problem fixes (an eigenfunction's sign), whatever built the model
+        model = problem.gauge.wrap(model, problem.domain, device=runtime.device, dtype=dtype)
     model = model.to(runtime.device)
     return Built(problem, model, objective, sampler, phases, params, dtype, runtime)

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import optim as optim_pkg
-from ._schema import PROBLEM_DEFAULTS, ConfigError, RunConfig, apply_overrides, from_dict, merge, to_dict
+from ._generic import problem_defaults
+from ._schema import ConfigError, RunConfig, apply_overrides, from_dict, merge, to_dict
 
 __all__ = ["read_toml", "recommended_optim", "resolve"]
 
@@ -31,7 +32,8 @@ def resolve(
     flags: dict[str, Any] | None = None,
     overrides: list[str] | None = None,
 ) -> RunConfig:
-    """Defaults < problem defaults < config file < flags (``None`` values ignored) < ``--set``.
+    """Defaults < problem defaults (a zoo problem's tuned entry, else the generic recipe
+    :data:`GENERIC_DEFAULTS`) < config file < flags (``None`` values ignored) < ``--set``.
 
     A problem's ``optim`` table is tuned for its own optimizer. When the file, a flag or ``--set``
     picks another one, each phase whose method changed starts from that method's recommended
@@ -42,7 +44,7 @@ def resolve(
     """
     file_data = read_toml(config_file) if config_file is not None else {}
     name = problem or file_data.get("problem") or RunConfig.problem
-    defaults = PROBLEM_DEFAULTS.get(name, {})
+    defaults = problem_defaults(name)
     data = _layer(name, defaults, file_data, flags, overrides)
     tuned = {"name": RunConfig().optim.name, **defaults.get("optim", {})}
     chosen = data["optim"].get("name")
@@ -56,7 +58,7 @@ def _switched_optim(tuned: dict[str, Any], chosen: str) -> dict[str, Any]:
     """The problem's ``optim`` table ``tuned`` moved to optimizer (or chain) ``chosen``."""
     old, new = tuned["name"].lower().split("+"), chosen.lower().split("+")
     rec = recommended_optim(chosen)
-    table = {k: tuned[k] for k in ("switch_at", "first_sizes") if k in tuned}
+    table = {k: tuned[k] for k in ("switch_at", "switch_fraction", "first_sizes") if k in tuned}
     table["name"] = chosen
     first = ("lr", "options", "schedule", "decay")
     table.update({k: tuned[k] for k in first if k in tuned} if new[0] == old[0] else

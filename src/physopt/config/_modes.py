@@ -45,6 +45,8 @@ class ConstraintMode:
         wrap: ``(cfg, problem, net, params, generator, dtype) -> model`` when the mode builds the
             final model itself (``None``: the hard ansatz wraps the network where roles are hard).
         extra: ``(cfg, problem) -> {name: (condition, points)}``, penalty conditions the mode adds.
+        fallback: the base role used instead of ``hard`` when the problem has no ansatz and none can
+            be built from its data (``None``: that is an error).
     """
 
     role: str
@@ -52,6 +54,7 @@ class ConstraintMode:
     outputs: Callable[[RunConfig, Problem], int] = _outputs
     wrap: ModelWrap | None = None
     extra: Extra = _none
+    fallback: str | None = None
 
 
 def _moe_model(cfg: RunConfig, problem: Problem, net: torch.nn.Module, params: dict[str, torch.Tensor],
@@ -95,6 +98,9 @@ def _moe_interfaces(cfg: RunConfig, problem: Problem) -> Mapping[str, tuple[Cond
 CONSTRAINTS: dict[str, ConstraintMode] = {
     "penalty": ConstraintMode("penalty", "weighted mean-square penalties (weights.NAME)"),
     "hard": ConstraintMode("hard", "exact through the problem's ansatz (built from its data if it has none)"),
+    # The generic recipe's mode: exact data where an ansatz exists or can be built, penalties otherwise.
+    "auto": ConstraintMode("hard", "hard where the problem has (or its data give) an ansatz, else penalty",
+                           fallback="penalty"),
     "lagrangian": ConstraintMode("lagrangian", "pointwise equality constraints, descent-ascent on multipliers"),
     "alm": ConstraintMode("alm", "pointwise equality constraints, augmented Lagrangian"),
     "hard-moe": ConstraintMode("hard", "hard ansatz + mixture of experts solving the PDE (PI-HC-MoE)",

@@ -21,6 +21,7 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "DualsConfig",
+    "InsrConfig",
     "MoEConfig",
     "ModelConfig",
     "OptimConfig",
@@ -84,6 +85,8 @@ class OptimConfig:
     ``decay``, ``options``), on only the first ``first_sizes[c]`` points of condition ``c`` where
     given; the second runs the remaining steps with ``then_lr`` and ``then_options`` on all
     points. A single name runs all steps (``first_sizes`` then applies throughout).
+    ``switch_fraction`` > 0 also switches once that fraction of ``time_budget`` is spent (whichever
+    comes first), so a chain under a short budget still reaches its second optimizer.
     """
 
     name: str = "adam"
@@ -93,6 +96,7 @@ class OptimConfig:
     options: dict[str, Any] = field(default_factory=dict)
     first_sizes: dict[str, int] = field(default_factory=dict)
     switch_at: int = 1000
+    switch_fraction: float = 0.0
     then_lr: float = 1.0
     then_options: dict[str, Any] = field(default_factory=dict)
 
@@ -130,6 +134,22 @@ class WosConfig:
 
     walks: int = 100
     epsilon: float = 1e-4
+
+
+@dataclass(frozen=True)
+class InsrConfig:
+    """``method = "insr"`` (:func:`physopt.training.insr_solve`): ``steps`` time steps of ``scheme``
+    (``euler`` or ``midpoint``), each ``iterations`` steps of ``[optim]``'s optimizer on ``points``
+    points per condition; the initial state is fitted in ``initial_iterations``. ``periodic`` makes
+    the spatial network exactly periodic along the problem's Periodic axes (``model.harmonics``
+    frequencies, as ``model.periodic`` does for space-time networks; docs/methods.md)."""
+
+    steps: int = 100
+    scheme: str = "midpoint"
+    iterations: int = 100
+    initial_iterations: int = 2000
+    points: int = 1000
+    periodic: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +240,7 @@ class RunConfig:
     causal: CausalConfig = field(default_factory=CausalConfig)
     sdgd: SdgdConfig = field(default_factory=SdgdConfig)
     wos: WosConfig = field(default_factory=WosConfig)
+    insr: InsrConfig = field(default_factory=InsrConfig)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

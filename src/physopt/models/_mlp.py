@@ -22,12 +22,15 @@ class MLP(nn.Module):
 
     Inputs are first mapped affinely from ``bounds`` (the domain's bounding box) to ``[-1, 1]``,
     so every problem presents well-scaled inputs to the first layer whatever its physical units.
+    With ``out_scale`` the last layer's outputs are multiplied by it per output, so a solution
+    of size 30 is an order-one target for the network (the scale is a fixed buffer, not trained).
 
     Args:
         in_dim / out_dim: input and output sizes.
         width / depth: hidden layer size and number of hidden layers.
         activation: ``"tanh"`` (default), ``"sin"``, ``"gelu"``, ``"silu"`` or ``"softplus"``.
         bounds: ``(lo, hi)`` per input, or ``None`` for no input scaling.
+        out_scale: a positive factor per output, or ``None`` for none.
         generator: RNG for the initial weights (explicit, so runs are reproducible).
         dtype: parameter dtype.
     """
@@ -41,6 +44,7 @@ class MLP(nn.Module):
         depth: int = 8,
         activation: str = "tanh",
         bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+        out_scale: Sequence[float] | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype = torch.float64,
     ) -> None:
@@ -62,6 +66,12 @@ class MLP(nn.Module):
         lo_t, hi_t = torch.tensor(lo, dtype=dtype), torch.tensor(hi, dtype=dtype)
         self.register_buffer("shift", (hi_t + lo_t) / 2)
         self.register_buffer("scale", 2 / (hi_t - lo_t))
+        self.register_buffer("out_scale", None)  # a buffer only when given: checkpoints keep their keys
+        if out_scale is not None:
+            scales = [float(v) for v in out_scale]
+            if len(scales) != out_dim or not all(0 < v < float("inf") for v in scales):
+                raise ValueError(f"out_scale must be {out_dim} finite positive numbers, got {list(out_scale)}")
+            self.register_buffer("out_scale", torch.tensor(scales, dtype=dtype))
         with torch.no_grad():
             for layer in self.layers:
                 fan_in, fan_out = layer.weight.shape[1], layer.weight.shape[0]
@@ -73,4 +83,5 @@ class MLP(nn.Module):
         h = (x - self.shift) * self.scale
         for layer in self.layers[:-1]:
             h = self.act(layer(h))
-        return self.layers[-1](h)
+        y = self.layers[-1](h)
+        return y if self.out_scale is None else y * self.out_scale

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..problems import Box, Periodic, Problem, SpaceTime
+from ..problems import Box, Periodic, Problem, SpaceTime, output_scales
 from ._embedding import PeriodicEmbedding
 from ._mlp import MLP
+from ._physicsformer import PhysicsFormerConfig, physicsformer_for
 
 __all__ = ["MODELS", "BuiltModel", "MLPConfig", "ModelSpec", "model_spec"]
 
@@ -29,7 +30,9 @@ class MLPConfig:
 
     ``periodic = true`` feeds the coordinates of the problem's :class:`~physopt.problems.Periodic`
     conditions through ``cos/sin(k 2π x / P)``, ``k = 1..harmonics`` (:class:`PeriodicEmbedding`),
-    so those conditions hold exactly and leave the loss."""
+    so those conditions hold exactly and leave the loss. ``scale_outputs = true`` multiplies each
+    output by the size of the values the problem prescribes for it
+    (:func:`physopt.problems.output_scales`: Dirichlet, initial and observed values)."""
 
     kind: str = "mlp"
     width: int = 20
@@ -37,6 +40,7 @@ class MLPConfig:
     activation: str = "tanh"
     periodic: bool = False
     harmonics: int = 1
+    scale_outputs: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,16 +98,28 @@ def build_mlp(options: MLPConfig, *, problem: Problem, out_dim: int, generator: 
         k = options.harmonics
         in_dim = PeriodicEmbedding.features(in_dim=in_dim, axes=[a for a, _ in axes], harmonics=k)
         bounds = PeriodicEmbedding.feature_bounds(bounds, axes=[a for a, _ in axes], harmonics=k)
+    out_scale = None
+    if options.scale_outputs and out_dim == len(problem.output_names):  # (a mixture's basis is not the solution)
+        # Its own stream: reading the scales must not shift the weights' random draws.
+        probe = torch.Generator().manual_seed(0)
+        out_scale = output_scales(problem, generator=probe, dtype=dtype)
     net: nn.Module = MLP(in_dim=in_dim, out_dim=out_dim, width=options.width, depth=options.depth,
-                         activation=options.activation, bounds=bounds, generator=generator, dtype=dtype)
+                         activation=options.activation, bounds=bounds, out_scale=out_scale, generator=generator,
+                         dtype=dtype)
     if periodic:
         net = PeriodicEmbedding(net, in_dim=problem.input_dim, axes=[a for a, _ in axes],
                                 periods=[p for _, p in axes], harmonics=options.harmonics)
     return BuiltModel(net, exact=tuple(periodic))
 
 
+def _build_physicsformer(options: PhysicsFormerConfig, **kwargs) -> BuiltModel:
+    return BuiltModel(physicsformer_for(options, **kwargs))
+
+
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec(build_mlp, MLPConfig, summary="fully connected network on the input points"),
+    "physicsformer": ModelSpec(_build_physicsformer, PhysicsFormerConfig,
+                               summary="encoder-decoder attention over each point's pseudo-sequence (PhysicsFormer)"),
 }
 
 

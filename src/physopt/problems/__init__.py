@@ -50,9 +50,11 @@ from ._domain import (
 )
 from ._energy import Energy
 from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
+from ._gauge import SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
+from ._scales import output_scales
 from ._unknowns import TRANSFORMS, Transform, Unknown
 from ._wos import walk_on_spheres
 from .zoo import ZOO
@@ -86,6 +88,7 @@ __all__ = [
     "Problem",
     "Rectangle",
     "Reference",
+    "SignGauge",
     "Residual",
     "SpaceTime",
     "TRANSFORMS",
@@ -102,6 +105,7 @@ __all__ = [
     "fill_by_rejection",
     "get",
     "ops",
+    "output_scales",
     "value_at",
     "walk_on_spheres",
 ]

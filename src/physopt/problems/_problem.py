@@ -13,6 +13,7 @@ from ._conditions import Condition
 from ._domain import Domain, Instant, SpaceTime, TimeInterval
 from ._energy import Energy
 from ._fields import UnknownField
+from ._gauge import SignGauge
 from ._unknowns import Unknown
 
 __all__ = ["Ansatz", "Problem", "Reference", "Transport"]
@@ -137,6 +138,8 @@ class Problem:
         description: one line for listings and reports.
         energy: the variational form of the interior PDE condition (:class:`Energy`), or ``None``;
             ``--method ritz`` minimises it, ``--method wos`` reads its Poisson source (p = 2).
+        gauge: a freedom the equations leave that the problem fixes (:class:`SignGauge`: the sign
+            of an eigenfunction), applied to the trained model in every constraint mode, or ``None``.
         transport: the problem as transport along characteristics (:class:`Transport`), or
             ``None``; ``--method lpinn`` trains in that Lagrangian frame.
     """
@@ -154,6 +157,7 @@ class Problem:
     description: str = ""
     energy: Energy | None = None
     transport: Transport | None = None
+    gauge: SignGauge | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.domain, TimeInterval):  # an ODE system: time alone, one input column

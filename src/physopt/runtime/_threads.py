@@ -5,8 +5,12 @@ degrades far worse than the share of the cores explains: OpenMP's worker threads
 barrier, a step of a small PINN is thousands of small parallel regions, and whenever one of the
 threads is descheduled the others wait for its next time slice (``python
 benchmarks/threads_under_load.py`` measures it: docs/solve.md, "Threads"). One thread has no barrier.
-So ``threads = 0`` (the default) means: count the idle cores over a short window and use that many
-threads, at least one and at most torch's default. The count is written to the report and reused on
+Two remedies, both measured there: passive OpenMP threads (``OMP_WAIT_POLICY=PASSIVE``, which the
+``physopt`` program sets before torch loads unless the user chose a policy) sleep instead of spinning,
+and then torch's default count was the fastest even on busy cores; with spinning threads (a library
+user's process), one thread per idle core. So ``threads = 0`` (the default) means torch's default
+under a passive policy, else the idle cores counted over a short window (at least one, at most
+torch's default). The count is written to the report and reused on
 resume, so a resumed run computes with the thread count it started with.
 """
 
@@ -67,8 +71,9 @@ def idle_threads(*, window: float = 0.1) -> int:
 
 
 def resolve_threads(requested: int, *, world_size: int = 1) -> int:
-    """The thread count a run uses: ``requested`` when > 0; for 0, the idle cores (one process) or
-    an equal share of the cores per rank under ``torchrun`` (ranks on one machine share its cores,
+    """The thread count a run uses: ``requested`` when > 0; for 0, torch's default when OpenMP's
+    threads wait passively (``OMP_WAIT_POLICY=PASSIVE``), else the idle cores (one process), or an
+    equal share of the cores per rank under ``torchrun`` (ranks on one machine share its cores,
     and every rank must compute with the same count for ranks to agree with one process)."""
     if requested < 0:
         raise ValueError(f"threads must be >= 0 (0 = as many as idle cores), got {requested!r}")
@@ -76,4 +81,6 @@ def resolve_threads(requested: int, *, world_size: int = 1) -> int:
         return requested
     if world_size > 1:
         return max(1, (os.cpu_count() or 1) // world_size)
+    if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE":
+        return torch.get_num_threads()
     return idle_threads()

@@ -67,7 +67,10 @@ class Phase:
     ``eta_min = 0``, stepped every step); ``"step"``: lr · ``decay`` ** ⌊k / ``period``⌋ (torch's
     ``StepLR`` with ``step_size = period``, ``gamma = decay``). ``sizes`` limits
     conditions to the first ``n`` points of their batch during this phase (a cheap warm-up on a
-    prefix of the training set: a Sobol prefix is itself evenly spread).
+    prefix of the training set: a Sobol prefix is itself evenly spread). Under a time budget,
+    ``budget_fraction`` also ends the phase once that fraction of the run's budget is spent
+    (whichever of ``steps`` and the fraction comes first), so a short budget still leaves the
+    next phase its share.
     """
 
     optimizer: str
@@ -78,8 +81,11 @@ class Phase:
     decay: float = 1.0
     sizes: Mapping[str, int] = field(default_factory=dict)
     period: int = 0
+    budget_fraction: float = 0.0
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.budget_fraction < 1.0:
+            raise ValueError(f"budget_fraction must be in [0, 1), got {self.budget_fraction!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown lr schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if self.schedule == "cosine" and not self.steps:
@@ -523,6 +529,9 @@ class Trainer:
                 unit = "CPU s" if self.budget_clock == "cpu" else "s"
                 return RunStatus.TIME_BUDGET, f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
             if self.phase.steps is not None and self.step - self.phase_start >= self.phase.steps:
+                self._advance_phase()
+            elif (self.time_budget is not None and self.phase.budget_fraction > 0
+                  and spent >= self.phase.budget_fraction * self.time_budget):
                 self._advance_phase()
             values = self._one_step()
             self.step += 1
