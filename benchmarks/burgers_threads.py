@@ -3,7 +3,8 @@
     python benchmarks/burgers_threads.py [--deepxde]
 
 Each measurement runs in its own process (torch's thread count is per process): the time of one
-SSBroyden step on the default Burgers problem (mean of 30 steps after 10 warm-up steps), and with
+SSBroyden step on the default Burgers problem (mean of 30 steps after 5 warm-up
+steps, timed by threads_under_load.measure), and with
 ``--deepxde`` the wall time of a shortened DeepXDE Burgers run (2000 Adam + 300 L-BFGS iterations).
 Run it on an idle machine: with other busy processes more threads can be much slower.
 """
@@ -11,38 +12,20 @@ Run it on an idle machine: with other busy processes more threads can be much sl
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
-
-STEP = """
-import sys, time, torch
-torch.set_num_threads(int(sys.argv[1]))
-from physopt.config import build, make_optimizer, resolve
-b = build(resolve("burgers"))
-opt = make_optimizer(b.phases[1], list(b.model.parameters()))
-batch = b.sampler.batch(0)
-def closure():
-    opt.zero_grad()
-    squares, residuals = b.objective.terms(b.model, batch, b.params)
-    loss = b.objective.loss(squares, residuals)
-    loss.backward()
-    return loss
-for i in range(40):
-    if i == 10:
-        t0 = time.perf_counter()
-    opt.step(closure)
-print((time.perf_counter() - t0) / 30)
-"""
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--deepxde", action="store_true")
     args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from threads_under_load import measure  # the same step timing, one process per thread count
+
     for threads in (1, 2):
-        out = subprocess.run([sys.executable, "-c", STEP, str(threads)], capture_output=True, text=True, check=True)
-        print(f"physopt SSBroyden step, {threads} thread(s): {float(out.stdout.split()[-1]):.3f} s")
+        wall, _, _ = measure(threads, {}, 30)
+        print(f"physopt SSBroyden step, {threads} thread(s): {wall:.3f} s")
     if args.deepxde:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import burgers_vs_deepxde as bench

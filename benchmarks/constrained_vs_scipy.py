@@ -26,6 +26,10 @@ Jacobian and Hessian-vector products of the objective; every solver has a 600 s 
 ``--kinds poisson2d,heat1d-box`` to some problems; wall and process CPU time are printed, and the peak
 resident memory at the end.
 
+IPOPT (a benchmark extra, rows "not installed" otherwise): Debian's ``coinor-libipopt-dev`` (3.11.9, MUMPS;
+``apt-get install coinor-libipopt-dev liblapack-dev libblas-dev``) with ``pip install --no-deps cyipopt`` (1.7.0,
+built against it), exact Hessians: dense from autograd on the HS set, the sparse structure on the PDE problems.
+
 Usage: python benchmarks/constrained_vs_scipy.py [--repeat N] [--pde SIZES [--only newton] [--kinds K]]
 """
 
@@ -131,6 +135,41 @@ def run_scipy(p: HSProblem, method: str) -> dict:
             "kkt": "n/a", "time": dt, "note": ""}
 
 
+def _cons_hess(fn):
+    def hess(x, v):
+        t = torch.as_tensor(x, dtype=torch.float64)
+        w = torch.as_tensor(np.atleast_1d(v), dtype=torch.float64)
+        return torch.autograd.functional.hessian(lambda y: w @ fn(y).reshape(-1), t).numpy()
+
+    return hess
+
+
+def run_ipopt(p: HSProblem) -> dict:
+    """IPOPT (Debian's coinor-libipopt, MUMPS) through cyipopt's SciPy-style interface, exact dense
+    Hessians of the objective and of every constraint from autograd, tol 1e-8."""
+    try:
+        from cyipopt import minimize_ipopt
+    except ImportError:
+        return {"missing": True}
+    obj = Counted(p.fun)
+    n = len(p.x0)
+    cons = [{"type": "eq", "fun": _cons_value(h), "jac": _cons_jac(h), "hess": _cons_hess(h)} for h in p.eq]
+    cons += [{"type": "ineq", "fun": (lambda x, g=g: -_cons_value(g)(x)), "jac": (lambda x, g=g: -_cons_jac(g)(x)),
+              "hess": (lambda x, v, g=g: -_cons_hess(g)(x, v))} for g in p.ineq]
+    bnds = None
+    if p.bounds is not None:
+        lo = np.broadcast_to(np.asarray(p.bounds[0], dtype=float), (n,))
+        hi = np.broadcast_to(np.asarray(p.bounds[1], dtype=float), (n,))
+        bnds = [(a if np.isfinite(a) else None, b if np.isfinite(b) else None) for a, b in zip(lo, hi, strict=True)]
+    hess = _cons_hess(lambda y: p.fun(y).reshape(1))
+    t0 = time.perf_counter()
+    r = minimize_ipopt(obj.value, np.asarray(p.x0, dtype=float), jac=obj.grad, hess=lambda x: hess(x, [1.0]),
+                       bounds=bnds, constraints=cons, options={"tol": 1e-8, "print_level": 0, "max_iter": 3000})
+    dt = time.perf_counter() - t0
+    return {"solved": solved(p, r.x, float(r.fun)), "nfev": obj.nfev, "ngev": obj.ngev, "kkt": "n/a", "time": dt,
+            "note": ""}
+
+
 def run_cooper(p: HSProblem) -> dict:
     try:
         import cooper
@@ -188,7 +227,7 @@ def run_cooper(p: HSProblem) -> dict:
 
 
 SOLVERS = ["physopt auto", "physopt newton", "physopt alm", "physopt exact-al", "physopt penalty", "SLSQP",
-           "trust-constr", "cooper ALM"]
+           "trust-constr", "IPOPT", "cooper ALM"]
 
 
 def run(solver: str, p: HSProblem) -> dict:
@@ -196,6 +235,8 @@ def run(solver: str, p: HSProblem) -> dict:
         return run_physopt(p, solver.split()[1])
     if solver == "cooper ALM":
         return run_cooper(p)
+    if solver == "IPOPT":
+        return run_ipopt(p)
     return run_scipy(p, solver)
 
 
@@ -222,6 +263,11 @@ def run_pde(problem, solver: str) -> dict:
         r = minimize(problem.fun, torch.zeros(n), eq=[problem.eq], bounds=problem.bounds(), tol=problem.tolerance())
         x, note = r.x.numpy(), f"{r.nfev} / {r.ngev} / {r.nhvp}"
         kkt = f"{r.kkt_residual:.1e}"
+    elif solver == "IPOPT":
+        out = _ipopt_pde(problem)
+        if out is None:
+            return {"skip": "cyipopt not installed"}
+        x, note, kkt = out
     else:
         import scipy.sparse as sps
         from scipy.optimize import LinearConstraint
@@ -246,10 +292,58 @@ def run_pde(problem, solver: str) -> dict:
     return {"solved": err <= 1e-6, "err": err, "note": note, "kkt": kkt, "time": dt, "cpu": cpu}
 
 
+def _ipopt_pde(problem) -> tuple[np.ndarray, str, str] | None:
+    """IPOPT on the LQ control problem with its exact sparse structure: Jacobian ``[A, −I]`` (constant),
+    Hessian ``diag(1, α)``; tol 1e-8 (the tolerance rule's value where that is larger)."""
+    try:
+        import cyipopt
+    except ImportError:
+        return None
+    import scipy.sparse as sps
+
+    obj = Counted(problem.fun)
+    m = problem.n_state
+    jac = sps.hstack([problem.matrix, -sps.identity(m)]).tocoo()
+    hd = np.concatenate([np.ones(m), problem.alpha * np.ones(m)])
+    idx = np.arange(problem.n)
+
+    class LQ:
+        def objective(self, x):
+            return obj.value(x)
+
+        def gradient(self, x):
+            return obj.grad(x)
+
+        def constraints(self, x):
+            return jac @ x
+
+        def jacobian(self, x):
+            return jac.data
+
+        def jacobianstructure(self):
+            return jac.row, jac.col
+
+        def hessianstructure(self):
+            return idx, idx
+
+        def hessian(self, x, lagrange, obj_factor):
+            return obj_factor * hd
+
+    bl = problem.bounds()
+    lb = np.full(problem.n, -1e20) if bl is None else np.where(np.isfinite(bl[0].numpy()), bl[0].numpy(), -1e20)
+    ub = np.full(problem.n, 1e20) if bl is None else np.where(np.isfinite(bl[1].numpy()), bl[1].numpy(), 1e20)
+    nlp = cyipopt.Problem(n=problem.n, m=m, problem_obj=LQ(), lb=lb, ub=ub, cl=np.zeros(m), cu=np.zeros(m))
+    nlp.add_option("tol", problem.tolerance())
+    nlp.add_option("print_level", 0)
+    nlp.add_option("max_iter", 3000)
+    x, info = nlp.solve(np.zeros(problem.n))
+    return x, f"{obj.nfev} / {obj.ngev} / -", f"n/a (status {info['status']})"
+
+
 def main_pde(sizes: list[int], only: str | None, kinds: str | None) -> None:
     import resource
 
-    solvers = ["physopt auto"] if only else ["physopt auto", "SLSQP", "trust-constr"]
+    solvers = ["physopt auto"] if only else ["physopt auto", "SLSQP", "trust-constr", "IPOPT"]
     print(f"torch {torch.__version__}, scipy {scipy.__version__}\n")
     print("| problem | n | solver | solved | ‖x − x*‖∞ | nfev / ngev / nhvp | KKT | wall / CPU [s] |")
     print("|---|---:|---|---|---:|---:|---:|---:|")

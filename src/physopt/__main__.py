@@ -2,6 +2,7 @@
 
 import sys
 
-from .cli import main
+from .cli import main, passive_openmp
 
+passive_openmp()  # before main() imports torch: the OpenMP runtime reads its wait policy when it loads
 sys.exit(main())

@@ -40,7 +40,7 @@ from .config import (
 from .evaluation import OperatorReport, TestError, plot_operator_samples, plot_training, versions
 from .models import OperatorShape, operator_spec
 from .operators import OperatorData
-from .runtime import Runtime, process_group_ranks
+from .runtime import Runtime, process_group_ranks, resolve_threads
 from .training import Callback, FitResult, ProgressBar, Trainer, relative_h1, relative_l2, run_directory_callbacks
 
 __all__ = ["LearnResult", "OperatorSolution", "is_learn_run", "learn", "load_learn", "resume_learn"]
@@ -184,8 +184,7 @@ def _run(cfg: LearnConfig, b: LearnBuilt, out: Path | None, *, state: dict[str, 
     elif checkpointer is not None:
         checkpointer.save(trainer)  # step 0: a run that diverges at once still has a good checkpoint
     previous = torch.get_num_threads()
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     try:
         fit = trainer.run()
         report = _report(b, cfg, fit, out)
@@ -237,6 +236,8 @@ def learn(
              "time_budget": time_budget, "seed": seed, "dtype": dtype, "device": device}
     cfg = resolve_learn(spec, config_file=config, flags=flags, overrides=list(overrides))
     b = build_learn(cfg, runtime=_runtime(cfg))
+    # threads = 0: the idle cores now; recorded, so a resume computes with the same count
+    cfg = dataclasses.replace(cfg, threads=resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     out_dir = None
     if out is not None:
         out_dir = Path(out)

@@ -27,12 +27,14 @@ from .config import (
     load_problem,
     make_optimizer,
     make_runtime,
+    method_spec,
     read_toml,
     resolve,
     to_dict,
 )
 from .evaluation import (
     DataMisfit,
+    FieldResult,
     Report,
     UnknownResult,
     comparable_metrics,
@@ -44,7 +46,7 @@ from .evaluation import (
     versions,
 )
 from .problems import Data, Problem, SpaceTime
-from .runtime import Runtime, process_group_ranks
+from .runtime import Runtime, process_group_ranks, resolve_threads
 from .training import Callback, FitResult, ProgressBar, Trainer, run_directory_callbacks
 
 __all__ = ["RunResult", "Solution", "load", "resume", "solve"]
@@ -130,6 +132,28 @@ def _unknowns(b: Built) -> dict[str, UnknownResult]:
             for k, u in b.problem.unknowns.items()}
 
 
+def _field_values(b: Built) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Each unknown field, learned and true (``None`` without a truth), on the reference points."""
+    ref = b.problem.reference
+    if ref is None:
+        return {}
+    x = b.runtime.tensor(ref.points)
+    out = {}
+    with torch.no_grad():
+        for k, spec in b.problem.fields.items():
+            learned = b.params[k](x).reshape(-1).double().cpu().numpy()
+            truth = None if spec.truth is None else spec.truth(x).reshape(-1).double().cpu().numpy()
+            out[k] = (learned, truth)
+    return out
+
+
+def _fields(values: dict[str, tuple[np.ndarray, np.ndarray | None]], b: Built) -> dict[str, FieldResult]:
+    return {k: FieldResult(rel_l2=None if truth is None else rel_l2(learned[:, None], truth[:, None]),
+                           min=float(learned.min()), max=float(learned.max()), points=int(learned.size),
+                           parametrisation=b.problem.fields[k].describe())
+            for k, (learned, truth) in values.items()}
+
+
 def _data_misfit(b: Built) -> dict[str, DataMisfit]:
     """RMS misfit over *all* observations of every Data condition (batched ones included)."""
     out = {}
@@ -154,6 +178,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
     residuals = _residual_rms(b)
     violations = {k: v for k, v in residuals.items() if b.problem.conditions[k].kind != "interior"}
     plots: list[str] = []
+    fields = _field_values(b)
     if out is not None:
         ref = b.problem.reference
         if ref is not None:
@@ -166,6 +191,12 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
         plots += [p.name] if p is not None else []
         p = plot_unknowns(fit.history, {k: u.truth for k, u in b.problem.unknowns.items()}, out / "unknowns.png")
         plots += [p.name] if p is not None else []
+        for k, (learned, truth) in fields.items():  # the learned field against its truth
+            if truth is not None and ref is not None:
+                p = plot_solution(points=ref.points, reference=truth, prediction=learned, grid_shape=ref.grid_shape,
+                                  input_names=b.problem.input_names, output_name=k,
+                                  path=out / ("field.png" if len(fields) == 1 else f"field_{k}.png"))
+                plots += [p.name] if p is not None else []
     return Report(
         problem=problem_label, optimizer=cfg.optim.name, constraints=cfg.constraints, steps=fit.steps,
         wall_time_s=round(fit.wall_time_s, 3), cpu_time_s=round(fit.cpu_time_s, 3), rel_l2=metrics.get("rel_l2"),
@@ -178,6 +209,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
                      if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
         roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
         trainable=b.params.snapshot(), unknowns=_unknowns(b), data_misfit=_data_misfit(b),
+        fields=_fields(fields, b),
     )
 
 
@@ -202,15 +234,21 @@ def _run(cfg: RunConfig, b: Built, out: Path | None, *, state: dict[str, Any] | 
         time_budget=cfg.time_budget or None, budget_clock=cfg.budget_clock, evaluator=_evaluator(b.problem, b.runtime),
         eval_every=cfg.eval_every, log_every=cfg.log_every, callbacks=callbacks, runtime=b.runtime,
     )
+    solver = method_spec(cfg.method).solver  # a method with its own loop (INSR) instead of the Trainer
+    if solver is not None and state is not None:
+        raise ConfigError(f"method {cfg.method!r} runs its own loop and cannot be resumed; run it again")
     if state is not None:
         trainer.load_state_dict(state)
     elif checkpointer is not None:
         checkpointer.save(trainer)  # step 0: a run that diverges at once still has a good checkpoint
     previous_threads = torch.get_num_threads()
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(resolve_threads(cfg.threads, world_size=b.runtime.world_size))
     try:
-        fit = trainer.run()
+        if solver is not None:
+            model, fit = solver(b, cfg)
+            b = dataclasses.replace(b, model=model)
+        else:
+            fit = trainer.run()
         report = _report(b, cfg, fit, out, cfg.problem)
     finally:
         torch.set_num_threads(previous_threads)
@@ -261,6 +299,8 @@ def solve(
     rank, world = process_group_ranks()
     if world > 1 and not cfg.sampler.shards:  # recorded, so a resume on any divisor of it draws the same points
         cfg = dataclasses.replace(cfg, sampler=dataclasses.replace(cfg.sampler, shards=world))
+    # threads = 0: the idle cores now; recorded, so a resume computes with the same count
+    cfg = dataclasses.replace(cfg, threads=resolve_threads(cfg.threads, world_size=world))
     b = build(cfg, obj if obj is not None else load_problem(spec, cfg.problem_options),
               runtime=make_runtime(cfg, rank=rank, world_size=world))
     out_dir = None

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -276,3 +277,34 @@ def test_cpu_clock_reaches_every_cell_and_the_leaderboard_text(tmp_path):
     doc = _doc()
     doc["settings"]["clock"] = "cpu"
     assert "a time budget of 10 CPU s (process time)" in settings_text(doc)
+
+
+def test_quoted_peer_rows_are_marked_with_their_source(problems, tmp_path):
+    res = run_grid(problems=[problems[1]], optimizers=["adam"], constraints=["hard"], seeds=1, steps=4,
+                   overrides=TINY, out=tmp_path / "q")
+    assert res.counts() == {"n/a": 1}
+    ran = tmp_path / "ran.json"
+    ran.write_text(json.dumps([{"problem": problems[1], "library": "other", "seed": 0, "rel_l2": 0.25,
+                                "wall_time_s": 3.0, "steps": 10, "command": "other run"}]))
+    quoted = tmp_path / "quoted.json"
+    quoted.write_text(json.dumps([{"problem": problems[1], "library": "Paper PINN", "seed": None, "rel_l2": 0.0145,
+                                   "wall_time_s": None, "steps": 20000, "command": None,
+                                   "quoted": "Someone et al. 2024, Table 3"}]))
+    rebuild(tmp_path / "q", peers=[ran, quoted])  # several files: both libraries appear
+    md = (tmp_path / "q" / "leaderboard.md").read_text()
+    assert "| Paper PINN (quoted) | – | – | 1.45e-02 |" in md and "| other | – | – | 2.50e-01 |" in md
+    assert "Paper PINN (quoted, not run here): Someone et al. 2024, Table 3" in md
+    assert "Paper PINN (quoted, not run here)" in (tmp_path / "q" / "leaderboard.html").read_text()
+    quoted.write_text(json.dumps([{"problem": "x", "library": "l", "seed": None, "rel_l2": 0.1, "wall_time_s": None,
+                                   "steps": None, "command": None, "quoted": ""}]))
+    with pytest.raises(ConfigError, match="record 0 has quoted ''"):
+        rebuild(tmp_path / "q", peers=quoted)
+
+
+def test_the_committed_quoted_peers_file_loads():
+    from physopt.bench import load_peers
+    from physopt.problems import available
+
+    root = Path(__file__).resolve().parents[2]
+    recs = load_peers(root / "docs" / "data" / "pinnacle_quoted.json")
+    assert {r["problem"] for r in recs} <= set(available()) and all(r["quoted"] for r in recs)

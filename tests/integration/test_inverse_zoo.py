@@ -31,3 +31,10 @@ def test_lotka_volterra_default_finds_the_four_rates(noise, tol):
     res = physopt.solve("lotka-volterra-inverse", seed=0, overrides=[f"problem.noise={noise}", "threads=1"])
     errors = {k: u.rel_error for k, u in res.report.unknowns.items()}
     assert len(errors) == 4 and max(errors.values()) < tol, errors
+
+
+@pytest.mark.slow  # about 60 CPU s
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+def test_poisson_field_inverse_default_recovers_the_field(noise):
+    res = physopt.solve("poisson-field-inverse", seed=0, overrides=[f"problem.noise={noise}", "threads=1"])
+    assert res.report.fields["a"].rel_l2 < 0.05  # the goal for fields: 5 % relative L2

@@ -289,7 +289,12 @@ def test_zoo_data_pass_the_check_with_a_hundredfold_margin(monkeypatch):
     import physopt.problems._compatibility as compatibility
 
     monkeypatch.setattr(compatibility, "RTOL", 1e-7)
-    built = [name for name in physopt.problems.available() if name != "cavity" and build_ansatz(get(name))]
+
+    def has_data(problem):  # e.g. navier-stokes-inverse is periodic: nothing for an ansatz to enforce
+        return any(isinstance(c, Dirichlet | Initial) for c in problem.conditions.values())
+
+    problems = [(name, get(name)) for name in physopt.problems.available() if name != "cavity"]
+    built = [name for name, problem in problems if has_data(problem) and build_ansatz(problem)]
     assert "kovasznay" in built and "burgers" in built
 
 

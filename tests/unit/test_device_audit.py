@@ -83,8 +83,12 @@ def test_operator_training_creates_tensors_on_the_runtime_device(kind, tmp_path)
     from physopt.models import multitask_data
     from physopt.operators import OperatorData
 
-    x = np.random.default_rng(0).normal(size=(12, 1, 16))
+    grid = (16,) if 1 in physopt.models.OPERATORS[kind].dims else (8, 8)  # 2-D-only kinds (dgno) get a 2-D grid
+    x = np.random.default_rng(0).normal(size=(12, 1, *grid))
     data = OperatorData(x, np.cumsum(x, axis=-1) / 16)
+    if 1 not in physopt.models.OPERATORS[kind].dims:  # 2-D only (hc-moe): a positive coefficient on a 10x10 grid
+        a = np.exp(np.random.default_rng(0).normal(size=(12, 1, 10, 10)))
+        data = OperatorData(a, np.cumsum(np.cumsum(a, axis=-1), axis=-2) / 100)
     if kind == "mtdeeponet":  # its inputs carry mask and task channels (models/_mtdeeponet.py)
         data = multitask_data([data.take(slice(0, 6)), OperatorData(x[6:], -x[6:])])
     data.save(tmp_path / "d.npz")

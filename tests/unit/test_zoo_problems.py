@@ -12,15 +12,19 @@ from physopt.config import ModelConfig, RunConfig, build
 from physopt.models import MLP, HardConstraint
 from physopt.problems import ZOO, Problem, SpaceTime, available, get
 from physopt.problems.zoo import QUANTUM_WELL_ENERGY
+from physopt.training import Parameters
 
 NAMES = sorted(ZOO)
 MODULES = {
     "burgers": "_burgers", "poisson2d": "_poisson", "helmholtz2d": "_helmholtz", "convection": "_convection",
     "convection-50": "_convection", "diffusion-reaction": "_diffusion_reaction", "wave": "_wave",
-    "quantum-well": "_quantum_well", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
+    "quantum-well": "_quantum_well", "quantum-well-fixed-e": "_quantum_wells", "quantum-finite-well": "_quantum_wells",
+    "quantum-barrier": "_quantum_wells", "allen-cahn": "_allen_cahn", "allen-cahn-deepxde": "_allen_cahn",
     "kovasznay": "_kovasznay", "kdv": "_kdv",
     "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
     "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
+    "elastic-waves": "_elastic_waves", "navier-stokes-inverse": "_ns_inverse",
+    "poisson-field-inverse": "_field_inverse",
 }
 
 
@@ -77,8 +81,9 @@ def test_ansatz_satisfies_enforced_conditions_for_a_random_network(name):
         for w in net.parameters():
             w.normal_(0.0, 1.0, generator=gen)
     model = HardConstraint(net, lift=p.ansatz.lift, distance=p.ansatz.distance)
-    values = {**p.params, **{k: u.initial for k, u in p.unknowns.items()}}
-    params = {k: torch.tensor(v, dtype=torch.float64) for k, v in values.items()}
+    # Constants, unknowns at their initial values and unknown fields as a run builds them.
+    params = Parameters.create(constants=p.params, unknowns=p.unknowns, fields=p.fields, bounds=p.domain.bounds,
+                               generator=gen, dtype=torch.float64, device=torch.device("cpu"))
     assert p.ansatz.enforces
     for cname in p.ansatz.enforces:
         cond = p.conditions[cname]

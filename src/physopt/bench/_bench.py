@@ -86,7 +86,7 @@ def run_grid(
     jobs: int = 1,
     threads: int | None = None,
     out: str | Path = "bench",
-    peers: str | Path | None = None,
+    peers: str | Path | Sequence[str | Path] | None = None,
     command: str | None = None,
     note: str = "",
     progress: TextIO | None = None,
@@ -103,8 +103,8 @@ def run_grid(
     do ``overrides`` (``--set key=value``). ``jobs`` cells run at once, each with ``threads``
     torch threads (default: cores // jobs). Calling again with the same arguments skips finished
     cells and resumes interrupted ones. ``peers``: a JSON file of peer-library results shown beside
-    ours. Bad input raises :class:`physopt.config.ConfigError`; Ctrl-C stops the grid, keeps every
-    checkpoint, writes the outputs for what finished and returns with ``interrupted=True``.
+    ours (or several such files). Bad input raises :class:`physopt.config.ConfigError`; Ctrl-C stops
+    the grid, keeps every checkpoint, writes the outputs for what finished and returns with ``interrupted=True``.
 
     Example::
 
@@ -127,7 +127,7 @@ def run_grid(
                                 clock=clock)
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    peer_records = load_peers(peers) if peers is not None else []
+    peer_records = _load_all_peers(peers)
     cells, info = expand(grid, settings)
     out_dir = Path(out)
     runs = out_dir / "runs"
@@ -182,6 +182,13 @@ def _merge(cells: Sequence[Cell], parts: list[Any] | None, world: int) -> tuple[
     return broadcast_from_main(merged, world)
 
 
+def _load_all_peers(peers: str | Path | Sequence[str | Path] | None) -> list[dict[str, Any]]:
+    if peers is None:
+        return []
+    files = [peers] if isinstance(peers, str | Path) else list(peers)
+    return [rec for f in files for rec in load_peers(f)]
+
+
 def _attach_peers(doc: dict[str, Any], peer_records: Sequence[dict[str, Any]]) -> None:
     prows = peer_groups(peer_records)
     for name, problem in doc["problems"].items():
@@ -195,10 +202,10 @@ def _write_outputs(doc: dict[str, Any], out_dir: Path) -> None:
     _write(out_dir / "leaderboard.html", render_html(doc, out_dir / "plots"))
 
 
-def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | None = None,
+def rebuild(out: str | Path, *, peers: str | Path | Sequence[str | Path] | None = None, command: str | None = None,
             note: str | None = None) -> dict[str, Any]:
     """Rewrite ``out``'s leaderboard from its ``results.json`` without running or checking any
-    cell: with ``peers``, the peer rows are replaced by that file's; ``command`` and ``note``
+    cell: with ``peers``, the peer rows are replaced by that file's (or those files'); ``command`` and ``note``
     replace the recorded command line (say how the page was made) and note. Returns the document."""
     from ..config import ConfigError
 
@@ -208,7 +215,7 @@ def rebuild(out: str | Path, *, peers: str | Path | None = None, command: str | 
     except (OSError, ValueError) as err:
         raise ConfigError(f"cannot read {path}: {err}") from None
     if peers is not None:
-        _attach_peers(doc, load_peers(peers))
+        _attach_peers(doc, _load_all_peers(peers))
     if command is not None:
         doc["command"] = command
     if note is not None:

@@ -128,8 +128,12 @@ def render_html(doc: dict[str, Any], plots: Path | None = None) -> str:
         parts.append(_table(COLUMNS, [row_cells(r) for r in rows],
                             ["" if r["library"] == "physopt" else "peer" for r in rows]))
         for r in problem["peers"]:
-            parts.append(f"<p class=note>{html.escape(r['library'])} command: "
-                         f"<code>{html.escape(r['command'])}</code></p>")
+            if r.get("quoted"):
+                parts.append(f"<p class=note>{html.escape(r['library'])} (quoted, not run here): "
+                             f"{html.escape(r['quoted'])}</p>")
+            elif r["command"]:
+                parts.append(f"<p class=note>{html.escape(r['library'])} command: "
+                             f"<code>{html.escape(r['command'])}</code></p>")
         fig = plot_error_vs_time(name, problem, doc["cells"])
         if fig is not None:
             slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)

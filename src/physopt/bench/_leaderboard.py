@@ -39,7 +39,8 @@ def row_cells(row: dict[str, Any]) -> list[str]:
     if row["wall_time_s"] is not None and row.get("cpu_time_s") is not None:  # peers and old runs have none
         wall += f" ({row['cpu_time_s']:.1f} CPU)"
     steps = "–" if row["steps"] is None else f"{row['steps']:.0f}"
-    return [row["library"], row["optimizer"] or "–", row["constraints"] or "–", fmt_mean(row), fmt(row["rel_l2_best"]),
+    library = row["library"] + (" (quoted)" if row.get("quoted") else "")
+    return [library, row["optimizer"] or "–", row["constraints"] or "–", fmt_mean(row), fmt(row["rel_l2_best"]),
             fmt(row["max_abs_error"]), fmt(row["constraint_violation"]), wall, steps, status_text(row)]
 
 
@@ -58,7 +59,8 @@ def summary_rows(doc: dict[str, Any]) -> list[list[str]]:
         scored = [r for r in sorted_rows(problem) if r["library"] == "physopt" and r["rel_l2_mean"] is not None]
         best = scored[0] if scored else None
         ref = problem["reference"]
-        peers = "; ".join(f"{r['library']} {fmt_mean(r)}" for r in problem["peers"]) or "–"
+        peers = "; ".join(f"{r['library']}{' (quoted)' if r.get('quoted') else ''} {fmt_mean(r)}"
+                          for r in problem["peers"]) or "–"
         out.append([name, "–" if ref is None else fmt(ref["error"], 1),
                     "–" if best is None else f"{fmt_mean(best)} ({best['optimizer']}, {best['constraints']})",
                     "–" if best is None or best["wall_time_s"] is None else f"{best['wall_time_s']:.1f}", peers])
@@ -106,5 +108,6 @@ def render_markdown(doc: dict[str, Any]) -> str:
         peer_cmds = [r for r in problem["peers"] if r["command"]]
         if peer_cmds:
             lines += [""] + [f"{r['library']} command: `{r['command']}`" for r in peer_cmds]
+        lines += [f"{r['library']} (quoted, not run here): {r['quoted']}" for r in problem["peers"] if r.get("quoted")]
     lines += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()), ""]
     return "\n".join(lines)

@@ -113,7 +113,9 @@ def aggregate(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def load_peers(path: str | Path) -> list[dict[str, Any]]:
     """Read a peer results file: a JSON list of ``{problem, library, seed, rel_l2, wall_time_s,
-    steps, command}`` (e.g. docs/data/deepxde.json). Bad content raises ``ConfigError``."""
+    steps, command}`` (e.g. docs/data/deepxde.json). A record with ``quoted`` (a string naming the
+    publication and table) is a published number, not a run of ours: it is shown marked as quoted
+    with its source (e.g. docs/data/pinnacle_quoted.json). Bad content raises ``ConfigError``."""
     from ..config import ConfigError
 
     p = Path(path)
@@ -131,6 +133,9 @@ def load_peers(path: str | Path) -> list[dict[str, Any]]:
             raise ConfigError(f"peers file {p}: record {i} lacks {', '.join(missing)}")
         if rec["rel_l2"] is not None and not isinstance(rec["rel_l2"], int | float):
             raise ConfigError(f"peers file {p}: record {i} has rel_l2 {rec['rel_l2']!r}, expected a number")
+        if "quoted" in rec and not (isinstance(rec["quoted"], str) and rec["quoted"].strip()):
+            raise ConfigError(f"peers file {p}: record {i} has quoted {rec['quoted']!r}, "
+                              "expected the source (a string)")
     return data
 
 
@@ -151,5 +156,6 @@ def peer_groups(peers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "wall_time_s": _mean(float(r["wall_time_s"]) for r in recs if r["wall_time_s"] is not None),
             "cpu_time_s": _mean(float(r["cpu_time_s"]) for r in recs if r.get("cpu_time_s") is not None),
             "steps": _mean(float(r["steps"]) for r in recs if r["steps"] is not None), "command": recs[0]["command"],
+            "quoted": recs[0].get("quoted", ""),
         })
     return rows

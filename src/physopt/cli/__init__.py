@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=1, help="cells run at once (default 1)")
     b.add_argument("--threads", type=int, help="torch threads per run (default: cores // jobs)")
     b.add_argument("--out", default="bench", help="output directory (default bench/)")
-    b.add_argument("--peers", help="JSON file of peer-library results to show beside ours")
+    b.add_argument("--peers", nargs="+", help="JSON file(s) of peer-library results (or quoted published numbers) "
+                   "to show beside ours")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key in every run")
     b.add_argument("--note", default="", help="a sentence printed under the leaderboard's header")
     b.add_argument("--quiet", action="store_true", help="no progress display")
@@ -112,7 +113,8 @@ def _list(what: str) -> None:
 
         width = max(map(len, FAMILIES), default=0)
         for name, fam in FAMILIES.items():
-            print(f"{name:{width}s}  {fam.dim}-D, default {fam.resolution} points per axis: {fam.summary}")
+            physics = ", physics loss" if fam.residual is not None else ""
+            print(f"{name:{width}s}  {fam.dim}-D, default {fam.resolution} points per axis{physics}: {fam.summary}")
     elif what == "models":
         from ..models import MODELS, OPERATORS
 
@@ -265,6 +267,20 @@ def _slug(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in base)
 
 
+def passive_openmp() -> None:
+    """Make OpenMP's idle worker threads sleep instead of spin, unless the user chose a policy.
+
+    Called by the ``physopt`` program before torch is imported (the OpenMP runtime reads
+    ``OMP_WAIT_POLICY`` once, when it loads). With the default policy the worker threads spin at
+    every barrier, and on cores other processes keep busy a 2-thread step of the default Burgers run
+    took 10x longer than a 1-thread step (``python benchmarks/threads_under_load.py``; docs/solve.md,
+    "Threads"); passive threads cost little when the cores are idle. ``OMP_WAIT_POLICY=ACTIVE``
+    in the environment restores spinning.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def run() -> None:
     """Console-script entry point."""
+    passive_openmp()
     sys.exit(main())

@@ -8,12 +8,14 @@ from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
+from ._physics import PhysicsConfig
 from ._problems import is_problem_file, load_problem
 from ._schema import (
     PROBLEM_DEFAULTS,
     CausalConfig,
     ConfigError,
     DualsConfig,
+    InsrConfig,
     ModelConfig,
     OptimConfig,
     RunConfig,
@@ -43,9 +45,11 @@ __all__ = [
     "ConstraintMode",
     "DataConfig",
     "DualsConfig",
+    "InsrConfig",
     "LearnBuilt",
     "LearnConfig",
     "LearnOptimConfig",
+    "PhysicsConfig",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",

@@ -242,7 +242,8 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
 
     sampler = _sampler(cfg, trained, sizes, int(torch.randint(0, 2**62, (1,), generator=gen)), runtime)
     params = Parameters.create(constants=problem.params, unknowns=problem.unknowns, dtype=dtype,
-                               device=runtime.device)  # on the device from the start: mode.wrap keeps it
+                               device=runtime.device, fields=problem.fields, bounds=problem.domain.bounds,
+                               generator=gen)  # on the device from the start: mode.wrap keeps it
     if mode.wrap is not None:
         try:
             model = mode.wrap(cfg, problem, net, params, gen, dtype)
@@ -259,5 +260,7 @@ def build(cfg: RunConfig, problem: Problem | None = None, *, runtime: Runtime | 
             objective.check_least_squares()
         except ValueError as err:
             raise ConfigError(f"optimizer {', '.join(least_squares)}: {err}") from None
+    if problem.gauge is not None:  # the freedom the problem fixes (an eigenfunction's sign), whatever built the model
+        model = problem.gauge.wrap(model, problem.domain, device=runtime.device, dtype=dtype)
     model = model.to(runtime.device)
     return Built(problem, model, objective, sampler, phases, params, dtype, runtime)

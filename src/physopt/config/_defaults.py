@@ -153,6 +153,15 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "sampler": {"method": "sobol"},
         "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
     },
+    # poisson-field-inverse: the field network trains with u's; docs/inverse.md "Unknown fields".
+    "poisson-field-inverse": {
+        "constraints": "hard",  # u = x(1 - x) y(1 - y) N
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 20, "depth": 3},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 1000, "then_lr": 1.0},
+    },
     "kovasznay-inverse": {
         "constraints": "penalty",
         "steps": 2000,

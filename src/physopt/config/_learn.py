@@ -14,6 +14,7 @@ from typing import Any
 
 from ..models import operator_spec
 from ._load import read_toml, recommended_optim
+from ._physics import PhysicsConfig
 from ._schema import DEFAULT_OPERATOR, ConfigError, OperatorOptions, _from_dict, apply_overrides, merge, to_dict
 
 __all__ = ["LEARN_DEFAULTS", "DataConfig", "LearnConfig", "LearnOptimConfig", "learn_from_dict", "resolve_learn"]
@@ -31,6 +32,9 @@ class DataConfig:
     ``file.py:make``, at any resolution the model supports). ``cache`` is the family data
     directory (default ``~/.cache/physopt/operators``). ``normalize`` scales inputs and outputs per
     channel with the training set's mean and standard deviation (:class:`physopt.models.Normalized`).
+    ``labels`` is where a family's training outputs come from (``solver``, or ``wos``: ``walks``
+    Walk-on-Spheres walks per grid node, WoS-NO; see ``_labels.py``); validation and test keep the
+    family's outputs.
     """
 
     n_train: int = 0
@@ -41,6 +45,8 @@ class DataConfig:
     test: str = ""
     cache: str = ""
     normalize: bool = True
+    labels: str = "solver"
+    walks: int = 16
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ class LearnConfig:
     ``log_every`` / ``eval_every`` / ``checkpoint_every`` count steps (0: once per epoch, once per
     epoch, every 10 epochs). ``plots`` test samples are drawn in ``samples.png``; ``tensorboard``
     also writes the logged records as TensorBoard scalars (as for ``solve``). ``device``,
-    ``dtype``, ``threads``, ``time_budget``, ``budget_clock`` as for ``solve``.
+    ``dtype``, ``threads``, ``time_budget``, ``budget_clock`` as for ``solve``. ``physics`` adds the
+    family's PDE residual to the loss or replaces the data loss by it (:class:`PhysicsConfig`).
     """
 
     source: str = "darcy"
@@ -96,6 +103,7 @@ class LearnConfig:
     model: OperatorOptions = field(default_factory=_default_operator)
     optim: LearnOptimConfig = field(default_factory=LearnOptimConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    physics: PhysicsConfig = field(default_factory=PhysicsConfig)
 
 
 # Per-family defaults, layered over the field defaults: a nested dict of LearnConfig keys, as a TOML file

@@ -19,6 +19,7 @@ from ..runtime import Runtime
 from ..training import BUDGET_CLOCKS, SCHEDULES, DatasetBatches, OperatorLoss, Pairs, Phase
 from ._build import make_runtime
 from ._learn import LearnConfig
+from ._physics import operator_loss, uses_labels
 from ._schema import ConfigError
 from ._sources import Splits, load_splits
 
@@ -82,8 +83,9 @@ def _phases(cfg: LearnConfig, steps: int, steps_per_epoch: int) -> list[Phase]:
 
 def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, train: OperatorData | None) -> nn.Module:
     """The registered kind of ``cfg.model`` for ``shape``, inside :class:`Normalized` when
-    ``data.normalize`` (statistics from ``train``; ``None``: placeholders a checkpoint overwrites),
-    built on the CPU from the runtime's model generator and moved to its device."""
+    ``data.normalize`` and the kind allows it (statistics from ``train``; ``None``: placeholders a checkpoint
+    overwrites; a data-free run scales inputs only), built on the CPU from the runtime's model generator and
+    moved to its device."""
     try:
         spec = operator_spec(cfg.model.kind)
     except ValueError as err:
@@ -95,16 +97,29 @@ def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, tra
         net = spec.factory(cfg.model, shape=shape, generator=runtime.model_generator(), dtype=runtime.dtype)
     except ValueError as err:
         raise ConfigError(f"model: {err}") from None
-    if cfg.data.normalize:
+    normalize = cfg.data.normalize and spec.normalizable  # e.g. hc-moe solves its PDE in physical units
+    if normalize:
         if train is None:
             stats = [torch.zeros(shape.in_channels), torch.ones(shape.in_channels),
                      torch.zeros(shape.out_channels), torch.ones(shape.out_channels)]
         else:
             x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
             stats = [*Normalized.channel_stats(x), *Normalized.channel_stats(y)]
+            if not uses_labels(cfg.physics):  # data-free: the labels' scale is not known either
+                stats[2:] = [torch.zeros(shape.out_channels, dtype=torch.float64),
+                             torch.ones(shape.out_channels, dtype=torch.float64)]
         raw = spec.unscaled_inputs(cfg.model, shape) if spec.unscaled_inputs is not None else ()
         for c in raw:  # categorical channels (masks, task indicators) pass through unscaled
             stats[0][c], stats[1][c] = 0.0, 1.0
+    if spec.fit is not None and train is not None:  # kinds built from the training set (EquiNO's POD basis)
+        x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
+        if normalize:
+            x, y = Normalized.scale(x, stats[0], stats[1]), Normalized.scale(y, stats[2], stats[3])
+        try:
+            spec.fit(net, x.to(runtime.dtype), y.to(runtime.dtype))
+        except ValueError as err:
+            raise ConfigError(f"model: {err}") from None
+    if normalize:
         in_mean, in_std, out_mean, out_std = (s.to(runtime.dtype) for s in stats)
         net = Normalized(net, in_mean=in_mean, in_std=in_std, out_mean=out_mean, out_std=out_std)
     return net.to(runtime.device)
@@ -124,7 +139,7 @@ def build_learn(cfg: LearnConfig, *, runtime: Runtime | None = None) -> LearnBui
             raise ConfigError(f"model {cfg.model.kind!r} predicts only on its training grid {train.grid}; test set "
                               f"{label!r} is on {test.grid} (use a resolution-invariant model, e.g. fno)")
     try:
-        loss = OperatorLoss(kind=cfg.loss, periodic=train.periodic)
+        loss = operator_loss(source=cfg.source, family=cfg.family, loss=cfg.loss, physics=cfg.physics, train=train)
     except ValueError as err:
         raise ConfigError(f"loss: {err}") from None
     batches = DatasetBatches(pairs_of(train, runtime), batch_size=min(cfg.batch_size, train.n), seed=cfg.seed,

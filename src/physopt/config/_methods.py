@@ -16,12 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..problems import Problem
-from ..training import Role, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
+from ..training import FitResult, Role, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
+from ._insr import insr_check, insr_model, insr_run
 from ._schema import RunConfig
 
 __all__ = ["METHODS", "TRANSFORMS", "MethodSpec", "TransformSpec", "method_spec"]
@@ -29,6 +31,7 @@ __all__ = ["METHODS", "TRANSFORMS", "MethodSpec", "TransformSpec", "method_spec"
 Transform = Callable[[Problem, RunConfig], Problem]
 ModelMaker = Callable[[Problem, RunConfig, torch.Generator, torch.dtype], nn.Module]
 Check = Callable[[RunConfig, Problem, Mapping[str, Role]], None]
+Solver = Callable[[Any, RunConfig], tuple[nn.Module, FitResult]]  # (Built, cfg) -> (model, fit)
 
 
 def _no_check(cfg: RunConfig, problem: Problem, roles: Mapping[str, Role]) -> None:
@@ -47,12 +50,16 @@ class MethodSpec:
             network instead of ``[model]``'s kind (``None``: the model registry builds it).
         check: ``(cfg, problem, roles) -> None``, raising ``ValueError`` for what the method cannot
             combine with (run before anything is built).
+        solver: ``(built, cfg) -> (model, FitResult)`` when the method runs its own loop instead of
+            the :class:`~physopt.training.Trainer` (INSR's time stepping); ``model`` is what the
+            report evaluates. ``None``: the Trainer trains ``built.model``.
     """
 
     summary: str
     transform: Transform
     make_model: ModelMaker | None = None
     check: Check = _no_check
+    solver: Solver | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ METHODS: dict[str, MethodSpec] = {
                        lambda problem, cfg: ritz_problem(problem)),
     "wos": MethodSpec("regression on Walk-on-Spheres Monte Carlo targets",
                       lambda problem, cfg: wos_problem(problem, walks=cfg.wos.walks, epsilon=cfg.wos.epsilon)),
+    "insr": MethodSpec("INSR: a spatial network stepped through time (Chen et al. 2023)",
+                       lambda problem, cfg: problem, make_model=insr_model, check=insr_check, solver=insr_run),
 }
 
 TRANSFORMS: tuple[TransformSpec, ...] = (

@@ -21,6 +21,7 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "DualsConfig",
+    "InsrConfig",
     "MoEConfig",
     "ModelConfig",
     "OptimConfig",
@@ -136,6 +137,22 @@ class WosConfig:
 
 
 @dataclass(frozen=True)
+class InsrConfig:
+    """``method = "insr"`` (:func:`physopt.training.insr_solve`): ``steps`` time steps of ``scheme``
+    (``euler`` or ``midpoint``), each ``iterations`` steps of ``[optim]``'s optimizer on ``points``
+    points per condition; the initial state is fitted in ``initial_iterations``. ``periodic`` makes
+    the spatial network exactly periodic along the problem's Periodic axes (``model.harmonics``
+    frequencies, as ``model.periodic`` does for space-time networks; docs/methods.md)."""
+
+    steps: int = 100
+    scheme: str = "midpoint"
+    iterations: int = 100
+    initial_iterations: int = 2000
+    points: int = 1000
+    periodic: bool = False
+
+
+@dataclass(frozen=True)
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
@@ -185,10 +202,12 @@ class RunConfig:
     ``--set problem_options.dim=1000``). ``time_budget`` 0 means no budget; it counts seconds on
     ``budget_clock``: ``wall`` (default) or ``cpu`` (process CPU time, fair when other jobs share the
     machine; with ``threads = 1`` the run's own compute time). ``threads`` is the
-    number of CPU threads torch uses during the run (0 = torch's default, all cores). On an idle
-    2-core machine two threads made an SSBroyden step on Burgers 1.55x faster than one (0.099 s vs
-    0.154 s, ``python benchmarks/burgers_threads.py``); when other busy processes share the cores,
-    set 1.
+    number of CPU threads torch uses during the run; 0 (the default) means as many as there are idle
+    cores when the run starts (:func:`physopt.runtime.idle_threads`; under ``torchrun`` an equal share
+    per rank), and the count used is written back into the run's ``config.toml`` so a resume computes
+    with it. Busy cores make more threads than idle cores much slower than their share explains
+    (OpenMP barriers wait for descheduled threads: ``python benchmarks/threads_under_load.py``,
+    docs/solve.md "Threads").
     """
 
     problem: str = "burgers"
@@ -221,6 +240,7 @@ class RunConfig:
     causal: CausalConfig = field(default_factory=CausalConfig)
     sdgd: SdgdConfig = field(default_factory=SdgdConfig)
     wos: WosConfig = field(default_factory=WosConfig)
+    insr: InsrConfig = field(default_factory=InsrConfig)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

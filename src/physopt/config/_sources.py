@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..operators import FAMILIES, OperatorData, family_options, family_spec, load_family, load_npz
+from ._labels import label_source
 from ._learn import DataConfig, LearnConfig
 from ._problems import import_factory, is_problem_file
 from ._schema import ConfigError
@@ -78,6 +79,10 @@ def _family_splits(cfg: LearnConfig) -> Splits:
         raise ConfigError(f"family {cfg.source!r}: {err}") from None
     val = everything.take(slice(n_test, n_test + n_val))
     train = everything.take(slice(n_test + n_val, None))
+    relabel = label_source(d.labels).relabel
+    if relabel is not None:
+        train = relabel(train, family=cfg.source, options=options, seed=cfg.seed,
+                        indices=range(n_test + n_val, n_test + n_val + train.n), walks=d.walks)
     return Splits(train, val, tests)
 
 
@@ -114,6 +119,8 @@ def _file_splits(cfg: LearnConfig) -> Splits:
     if d.resolution or d.test_resolutions:
         raise ConfigError("data.resolution / data.test_resolutions apply to families; a data file has its own grid "
                           "(give other resolutions with data.test = other.npz)")
+    if label_source(d.labels).relabel is not None:
+        raise ConfigError(f"data.labels = {d.labels!r} relabels a family's instances; {cfg.source!r} is a data file")
     data = _read(cfg.source, cfg.family)
     n = data.n
     n_test = d.n_test or max(1, n // 10)

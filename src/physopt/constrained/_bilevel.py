@@ -35,6 +35,7 @@ class BilevelMethod:
     Attributes:
         options: the options dataclass it reads (a default instance is used when none is given).
         constraints: whether it accepts ``lower_ineq`` (lower-level ``g(x, y) <= 0``).
+        needs_projection: whether ``lower_ineq`` needs ``project=`` (the projection onto ``{g <= 0}``).
         stochastic: whether it needs ``sample`` (functions then take a third argument, the batch).
         max_iter: default outer-iteration budget.
         run: ``run(problem, x, y, options=, tol=, max_iter=, record_every=, draw=)``.
@@ -43,6 +44,7 @@ class BilevelMethod:
     options: type
     constraints: bool
     stochastic: bool
+    needs_projection: bool
     max_iter: int
     run: Callable[..., BilevelResult]
 
@@ -60,10 +62,12 @@ def _penalty_sgd(problem: BilevelProblem, x: Tensor, y: Tensor, **kw: object) ->
 
 
 BILEVEL_METHODS: Mapping[str, BilevelMethod] = MappingProxyType({
-    "lv-hba": BilevelMethod(LVHBAOptions, constraints=True, stochastic=False, max_iter=20000, run=_lv_hba),
-    "penalty": BilevelMethod(PenaltyOptions, constraints=False, stochastic=False, max_iter=500, run=_penalty),
-    "penalty-sgd": BilevelMethod(PenaltyOptions, constraints=False, stochastic=True, max_iter=2000,
-                                 run=_penalty_sgd),
+    "lv-hba": BilevelMethod(LVHBAOptions, constraints=True, stochastic=False, needs_projection=True,
+                             max_iter=20000, run=_lv_hba),
+    "penalty": BilevelMethod(PenaltyOptions, constraints=True, stochastic=False, needs_projection=False,
+                              max_iter=500, run=_penalty),
+    "penalty-sgd": BilevelMethod(PenaltyOptions, constraints=False, stochastic=True, needs_projection=False,
+                                  max_iter=2000, run=_penalty_sgd),
 })
 
 
@@ -105,7 +109,8 @@ def minimize_bilevel(
         upper: ``F(x, y)`` returning a scalar tensor (``F(x, y, batch)`` with ``sample``).
         lower: ``f(x, y)``, the lower-level objective (same calling convention).
         x0, y0: start points (any shapes; functions receive tensors of these shapes on their device).
-        lower_ineq: ``g(x, y) <= 0`` (scalar or 1-D), lower-level constraints (``"lv-hba"`` only).
+        lower_ineq: ``g(x, y) <= 0`` (scalar or 1-D), lower-level constraints (``"lv-hba"`` and
+            ``"penalty"``; the penalty method needs no projection).
         x_bounds, y_bounds: boxes on ``x`` and ``y`` (:class:`Bounds`); iterates stay inside.
         project: ``(x, y) -> (x, y)``, the Euclidean projection onto ``C = {(x, y): g(x, y) <= 0}``
             (LV-HBA keeps its iterates in ``C``; required with ``lower_ineq`` as the paper assumes a
@@ -139,9 +144,10 @@ def minimize_bilevel(
     elif not isinstance(options, spec.options):
         raise ValueError(f"method={method!r} takes {spec.options.__name__}; got {type(options).__name__}")
     if lower_ineq is not None and not spec.constraints:
-        raise ValueError(f"method={method!r} does not handle lower_ineq; use method='lv-hba'")
-    if lower_ineq is not None and project is None:
-        raise ValueError("lower_ineq needs project=, the projection onto {(x, y): g(x, y) <= 0} (LV-HBA)")
+        raise ValueError(f"method={method!r} does not handle lower_ineq; use method='lv-hba' or 'penalty'")
+    if lower_ineq is not None and project is None and spec.needs_projection:
+        raise ValueError(f"method={method!r}: lower_ineq needs project=, the projection onto "
+                         "{(x, y): g(x, y) <= 0} (or use method='penalty', which needs none)")
     if spec.stochastic != (sample is not None):
         need = "needs sample=" if spec.stochastic else "is deterministic; sample= is for 'penalty-sgd'"
         raise ValueError(f"method={method!r} {need}")

@@ -20,6 +20,16 @@ every gradient of that step (common random numbers), so that the ``1/σ`` differ
 does not amplify independent noise.
 
 The result's ``y`` is the lower-level iterate ``z ≈ argmin f(x, ·)`` (``y_σ`` is biased by ``O(σ)``).
+
+Lower-level constraints ``g(x, y) <= 0`` (``"penalty"``): both inner problems keep them,
+``ψ_σ(x) = (1/σ)[min_{g<=0} (σF + f) − min_{g<=0} f]``, and Danskin's theorem for constrained
+parametric problems (at KKT points with multipliers ``μ_y``, ``μ_z``, under LICQ) gives
+
+    ∇ψ_σ(x) = ∇ₓF(x, y_σ) + (∇ₓ(f + μ_yᵀg)(x, y_σ) − ∇ₓ(f + μ_zᵀg)(x, z))/σ.
+
+Each inner problem is solved by projected gradient descent–ascent on its Lagrangian, the
+multiplier step being the augmented-Lagrangian update ``μ ← max(0, μ + κ g)`` (``κ`` =
+``dual_step``), warm-started across outer iterations, and stopped on the KKT residual at ``σ·tol``.
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ class PenaltyOptions:
         decay: ``ρ`` in ``σ_k = σ₀ ρᵏ`` (``"penalty"``).
         power: ``q`` in ``σ_k = σ₀ (k+1)^{−q}`` (``"penalty-sgd"``).
         inner_iter: most inner steps per outer step (``"penalty"``), or exactly that many (``"penalty-sgd"``).
+        dual_step: ``κ`` of the inner multiplier update ``μ ← max(0, μ + κ g)`` (with ``lower_ineq``).
     """
 
     lr_x: float = 0.1
@@ -64,9 +75,10 @@ class PenaltyOptions:
     decay: float = 0.7
     power: float = 0.5
     inner_iter: int = 200
+    dual_step: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("lr_x", "lr_y", "sigma0", "sigma_min", "power"):
+        for name in ("lr_x", "lr_y", "sigma0", "sigma_min", "power", "dual_step"):
             _positive("PenaltyOptions", name, getattr(self, name))
         if not (0 < self.decay <= 1):
             raise ValueError(f"PenaltyOptions.decay must be in (0, 1]; got {self.decay!r}")
@@ -83,6 +95,23 @@ def _penalized(problem: BilevelProblem, x: Tensor, y: Tensor, sigma: float) -> t
     return up, lo, sigma * up.gy + lo.gy
 
 
+def _constrained_inner(problem: BilevelProblem, x: Tensor, y: Tensor, mu: Tensor, sigma: float,
+                       o: PenaltyOptions, tol: float) -> tuple[Grads, Grads, Tensor, Tensor]:
+    """``min_y σF + f s.t. g <= 0`` (``σ = 0``: ``f`` alone) by projected gradient descent–ascent on
+    ``σF + f + μᵀg``, stopped on the KKT residual; returns ``(F grads, grads of f + μᵀg, y, μ)``."""
+    for j in range(o.inner_iter + 1):
+        mu = (mu + o.dual_step * problem.constraint_values(x, y).detach()).clamp(min=0.0)
+        lo = problem.lower_grads(x, y, mu)
+        up = problem.upper_grads(x, y) if sigma else lo
+        gy = sigma * up.gy + lo.gy if sigma else lo.gy
+        kkt = max(inf_norm(y - problem.project_y(y - gy)), inf_norm(lo.constraint.clamp(min=0.0)),
+                  inf_norm(torch.minimum(mu, -lo.constraint)))
+        if j == o.inner_iter or kkt <= tol:
+            break
+        y = problem.project_y(y - o.lr_y * gy)
+    return up, lo, y, mu
+
+
 def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: PenaltyOptions, tol: float,
                 max_iter: int, record_every: int, stochastic: bool,
                 draw: Callable[[], None]) -> BilevelResult:
@@ -93,6 +122,8 @@ def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: Penal
     status, reason = BilevelStatus.MAX_ITER, f"reached max_iter={max_iter}"
     sigma = o.sigma0
     upper = lower = gap = residual = math.inf
+    m = problem.constraint_values(x, y).numel()
+    mu_y, mu_z = x.new_zeros(m), x.new_zeros(m)
     k = 0
     for k in range(max_iter):
         sigma = max(o.sigma_min, o.sigma0 * ((k + 1) ** -o.power if stochastic else o.decay ** k))
@@ -109,6 +140,10 @@ def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: Penal
             draw()  # one minibatch for the three gradients of the outer step
             up, lo_y, _ = _penalized(problem, x, y, sigma)
             lo_z = problem.lower_grads(x, z)
+        elif m:
+            (up, lo_y, y, mu_y), (_, lo_z, z, mu_z) = (
+                _constrained_inner(problem, x, y, mu_y, sigma, o, inner_tol),
+                _constrained_inner(problem, x, z, mu_z, 0.0, o, inner_tol))
         else:
             # warm-started projected gradient descents, stopped on the projected gradient at σ·tol
             for j in range(o.inner_iter + 1):
@@ -121,12 +156,13 @@ def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: Penal
                 if j == o.inner_iter or inf_norm(z - problem.project_y(z - lo_z.gy)) <= inner_tol:
                     break
                 z = problem.project_y(z - o.lr_y * lo_z.gy)
+        # with constraints, lo_y / lo_z hold the gradients of f + μᵀg at the inner multipliers
         grad = up.gx + (lo_y.gx - lo_z.gx) / sigma
         if not finite(grad, up.value, lo_y.value, lo_z.value):
             status, reason = BilevelStatus.STALLED, f"a non-finite value or gradient at iteration {k}"
             break
         upper, lower, gap = up.value, lo_z.value, lo_y.value - lo_z.value
-        residual = problem.lower_residual(z, lo_z.gy, lo_z.constraint, x.new_zeros(0))
+        residual = problem.lower_residual(z, lo_z.gy, lo_z.constraint, mu_z)
         lr = o.lr_x / math.sqrt(k + 1) if stochastic else o.lr_x
         x_new, _ = problem.project_xy(x - lr * grad, y)
         step = inf_norm(x_new - x) / lr
@@ -143,7 +179,7 @@ def run_penalty(problem: BilevelProblem, x: Tensor, y: Tensor, *, options: Penal
     upper = problem.upper_grads(x, z).value if math.isfinite(upper) else upper
     return build_bilevel_result(
         x=x, y=z, x_shape=problem.x_shape, y_shape=problem.y_shape, upper=upper, lower=lower,
-        value_gap=gap, lower_residual=residual, multipliers=x.new_zeros(0), status=status, reason=reason,
+        value_gap=gap, lower_residual=residual, multipliers=mu_z, status=status, reason=reason,
         method=method, nit=k + 1, nupper=problem.nupper, nlower=problem.nlower, penalty=1.0 / sigma,
         history=history,
     )

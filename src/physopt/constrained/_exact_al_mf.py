@@ -116,31 +116,23 @@ class _Local:
         out = torch.autograd.grad(self.c, self.z, w, retain_graph=True, allow_unused=True)[0]
         return torch.zeros_like(self.g) if out is None else out
 
-    def vjp_batched(self, e: Tensor) -> Tensor:
-        """Rows of ``E J`` for a batch ``E`` (vmap'ed reverse passes; one at a time if vmap fails)."""
-        try:
-            out = torch.autograd.grad(self.c, self.z, e, retain_graph=True, is_grads_batched=True)[0]
-        except RuntimeError:
-            out = torch.stack([self.vjp(row) for row in e])
-        return out
-
-    def _pattern(self) -> ColoredJacobian | None:
+    def _pattern(self, gen: torch.Generator) -> ColoredJacobian | None:
         n, m = self.g.numel(), self.w0.numel()
         known = self.stats.pattern
         if isinstance(known, ColoredJacobian) and known.shape == (m, n):
             return known
         if known is False or self.jt is None or not m:
             return None
-        found = colored_jacobian(self.vjp_batched, m, n, self.g)
+        found = colored_jacobian(self.jvp, m, n, self.g, gen)
         # J counts as sparse when colouring saves at least 4× over n products; otherwise (small dense
         # problems such as the Hock–Schittkowski set, where the diagonal scaling needs fewer
         # evaluations: 51 vs 53 median) the diagonal preconditioner stays
-        self.stats.pattern = found if 4 * found.n_colors <= n else False
+        self.stats.pattern = found if found is not None and 4 * found.n_colors <= n else False
         return self.stats.pattern or None
 
-    def schur(self, d: Tensor) -> Callable[[Tensor], Tensor] | None:
+    def schur(self, d: Tensor, gen: torch.Generator) -> Callable[[Tensor], Tensor] | None:
         """``v ↦ (v_x / d, S⁻¹ v_c)``, ``S = J diag(d)⁻¹ Jᵀ`` (:mod:`._schur`); ``None`` if unavailable."""
-        pattern = self._pattern()
+        pattern = self._pattern(gen)
         if pattern is None:
             return None
         apply = schur_preconditioner(pattern, pattern.values(self.jvp, self.vjp, self.g), d)
@@ -158,7 +150,7 @@ class _Local:
         probes = [torch.randint(0, 2, (n,), generator=gen).to(self.g) * 2.0 - 1.0 for _ in range(_PROBES)]
         for v in probes:
             dh += v * self.hvp(v) / _PROBES
-        apply = self.schur(dh.abs() + 1e-8 * max(1.0, float(dh.abs().max())))
+        apply = self.schur(dh.abs() + 1e-8 * max(1.0, float(dh.abs().max())), gen)
         if apply is not None:
             return apply
         mx = 1.0 / (dh.abs() + 1.0)
@@ -212,7 +204,8 @@ def solve_equality(
 
         grad_f = loc.g - loc.vjp(lam0)
         sol = minres(ls_op, torch.cat([-grad_f, torch.zeros_like(lam0)]), rtol=1e-8,
-                     max_iter=min(max(50, 10 * (n0 + lam0.numel())), 50000), precond=loc.schur(torch.ones_like(loc.g)))
+                     max_iter=min(max(50, 10 * (n0 + lam0.numel())), 50000),
+                     precond=loc.schur(torch.ones_like(loc.g), generator))
         stats.krylov_iterations += sol.iterations
         if bool(torch.isfinite(sol.x).all()):
             loc = _Local(fn, z0, sol.x[n0:].detach(), stats)

@@ -11,9 +11,15 @@ Methods in Multiobjective Optimization*, 2008; the survey of Banholzer, Gebken, 
 - ``"pascoletti-serafini"``: ``min_{x,t} t s.t. F(x) ≤ a + t r``, reference points ``a`` on the segment
   between the anchors' images, direction ``r = zᴺ − z*``; reaches non-convex parts of a front too.
 
+``"epsilon"`` and ``"pascoletti-serafini"`` are solved in the normalized objectives ``f̂ᵢ`` too (the
+same minimizers; constraints of size ``O(1)`` whatever the objectives' ranges); each point's ``fun`` is
+``f_1(x)`` and its multipliers are in the user's units, its KKT residual that of the normalized problem.
+
 Anchors are the minimizers of each ``fᵢ`` alone (2 objectives: ``n_points`` points including both
 anchors). Each point starts from the previous point's ``x`` and multipliers (``warm_start``), walking
-along the front. Non-smooth terms such as an L1 control cost ``‖u‖₁`` are not smoothed here: write them
+along the front (for ``"epsilon"`` from ``f_2``'s anchor, loosening ``ε``, so that each start is
+feasible; the points are returned in the same order as for the other methods). Non-smooth terms such
+as an L1 control cost ``‖u‖₁`` are not smoothed here: write them
 with the exact split ``u = u⁺ − u⁻``, ``u± ≥ 0``, ``‖u‖₁ = Σ(u⁺ + u⁻)`` (smooth, same minimizers; the
 docs show it) — every point then carries a true KKT residual.
 """
@@ -125,20 +131,28 @@ def pareto(
     ts = torch.linspace(0.0, 1.0, n_points, dtype=torch.float64)
     points, params = [anchors[0]], [0.0]
     prev = anchors[0]
-    for t in ts[1:-1].tolist():
+    inner = ts[1:-1].tolist()
+    if method == "epsilon":
+        # walk from f₂'s minimizer, loosening ε, so that every start point is feasible for the next
+        # bound (from f₁'s side each start violates f₂ ≤ ε: on the 2-D Poisson fronts Newton stalled
+        # there at barrier τ = 2e-2 and "auto"'s ALM fallback diverged)
+        inner, prev = inner[::-1], anchors[1]
+    walked: list[tuple[MinimizeResult, float]] = []
+    for t in inner:
         if method == "weighted":
             res = _weighted(fs, prev, t, ideal, span, eq, ineq, opts)
-            params.append(t)
         elif method == "epsilon":
             eps = float(images[0, 1] + t * (images[1, 1] - images[0, 1]))
-            res = _epsilon(fs, prev, eps, eq, ineq, opts)
-            params.append(eps)
+            res = _epsilon(fs, prev, eps, ideal, span, eq, ineq, opts)
         else:
             a = images[0] + t * (images[1] - images[0])
-            res = _pascoletti_serafini(fs, prev, a, span, eq, ineq, opts, start.shape)
-            params.append(t)
-        points.append(res)
+            res = _pascoletti_serafini(fs, prev, a, ideal, span, eq, ineq, opts, start.shape)
+        walked.append((res, eps if method == "epsilon" else t))
         prev = res
+    if method == "epsilon":
+        walked = walked[::-1]
+    points += [w[0] for w in walked]
+    params += [w[1] for w in walked]
     points.append(anchors[1])
     params.append(1.0 if method != "epsilon" else float(images[1, 1]))
     values = torch.tensor([[float(f(p.x)) for f in fs] for p in points], dtype=torch.float64)
@@ -165,25 +179,48 @@ def _weighted(fs: list[Fn], prev: MinimizeResult, t: float, ideal: Tensor, span:
     return minimize(scalar, prev.x, eq=eq, ineq=ineq, warm_start=warm, **opts)
 
 
-def _epsilon(fs: list[Fn], prev: MinimizeResult, eps: float, eq: list[Fn], ineq: list[Fn],
-             opts: dict) -> MinimizeResult:
-    cons = [*ineq, lambda x: fs[1](x) - eps]
+def _normalized(f: Fn, z: Tensor, s: Tensor) -> Fn:
+    return lambda x: (f(x) - float(z)) / float(s)
+
+
+def _epsilon(fs: list[Fn], prev: MinimizeResult, eps: float, ideal: Tensor, span: Tensor, eq: list[Fn],
+             ineq: list[Fn], opts: dict) -> MinimizeResult:
+    # both objectives in the anchors' units (f̂ = (f − z*)/(zᴺ − z*)), as for "weighted": for the PDE
+    # control fronts ½‖u‖² spans 0..7e7, and f₂ ≤ ε in raw units left 2 of 5 points unsolved
+    g1, g2 = (_normalized(f, z, s) for f, z, s in zip(fs, ideal, span, strict=True))
+    eps_hat = (eps - float(ideal[1])) / float(span[1])
+    cons = [*ineq, lambda x: g2(x) - eps_hat]
     warm = _warm(prev, _sizes(eq, prev.x), _sizes(cons, prev.x))
-    return minimize(fs[0], prev.x, eq=eq, ineq=cons, warm_start=warm, **opts)
+    res = minimize(g1, prev.x, eq=eq, ineq=cons, warm_start=warm, **opts)
+    return _unscale(res, fs[0], float(span[0]), float(span[1]))
 
 
-def _pascoletti_serafini(fs: list[Fn], prev: MinimizeResult, a: Tensor, r: Tensor, eq: list[Fn],
-                         ineq: list[Fn], opts: dict, shape: torch.Size) -> MinimizeResult:
+def _unscale(res: MinimizeResult, f1: Fn, s1: float, s2: float) -> MinimizeResult:
+    """Report the point in the user's units: ``fun = f₁(x)``, multipliers of the scalarized problem
+    times ``s₁`` (those of ``f₂ ≤ ε`` in f₂'s units: ``× s₁/s₂``). The KKT residual is the scaled one."""
+    m = res.multipliers
+    ineq = m.ineq * s1
+    if ineq.numel():
+        ineq = torch.cat([ineq[:-1], ineq[-1:] / s2])
+    mult = type(m)(eq=m.eq * s1, ineq=ineq, lower=m.lower * s1, upper=m.upper * s1)
+    return replace(res, fun=float(f1(res.x)), multipliers=mult)
+
+
+def _pascoletti_serafini(fs: list[Fn], prev: MinimizeResult, a: Tensor, ideal: Tensor, span: Tensor,
+                         eq: list[Fn], ineq: list[Fn], opts: dict, shape: torch.Size) -> MinimizeResult:
+    # min t s.t. f̂ᵢ(x) ≤ âᵢ + t in the anchors' units (f̂ = (f − z*)/(zᴺ − z*), â likewise, r = (1, 1)):
+    # the same problem as with r = zᴺ − z* in raw units, but constraints of size O(1)
     n = prev.x.numel()
+    gs = [_normalized(f, z, s) for f, z, s in zip(fs, ideal, span, strict=True)]
+    a_hat = (a - ideal) / span
 
     def x_of(z: Tensor) -> Tensor:
         return z[:n].reshape(shape)
 
-    t0 = max(float(((torch.tensor([float(f(prev.x)) for f in fs]) - a) / r).max()), 0.0)
+    t0 = max(float(torch.tensor([float(g(prev.x)) for g in gs]).sub(a_hat).max()), 0.0)
     z0 = torch.cat([prev.x.reshape(-1), torch.tensor([t0], dtype=prev.x.dtype)])
     cons = [*(lambda z, g=g: g(x_of(z)) for g in ineq),
-            *(lambda z, f=f, ai=float(ai), ri=float(ri): f(x_of(z)) - ai - z[n] * ri
-              for f, ai, ri in zip(fs, a, r, strict=True))]
+            *(lambda z, g=g, ai=float(ai): g(x_of(z)) - ai - z[n] for g, ai in zip(gs, a_hat, strict=True))]
     eqs = [lambda z, h=h: h(x_of(z)) for h in eq]
     opts = dict(opts)
     bounds = opts.pop("bounds")

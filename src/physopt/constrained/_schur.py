@@ -5,7 +5,8 @@ For ``K = [[H, Jᵀ], [J, 0]]`` with ``H ≈ D`` diagonal, MINRES preconditioned
 Wathen, SIAM J. Sci. Comput. 21, 2000) — whatever ``‖J‖``: the cure for PDE constraints, whose
 ``κ(J) ~ 1/h²`` defeats a diagonal scaling. Matrix-free except for ``J``'s nonzeros:
 
-- the sparsity pattern of ``J`` once per run from ``m`` vector-Jacobian products (batched, then kept);
+- the sparsity pattern of ``J`` once per run from random column-class probes (:mod:`._sparsity`:
+  ``3 · 64`` Jacobian-vector products per round, a few rounds; not ``m`` reverse passes), then kept;
 - a greedy column colouring of it (columns sharing no row get one colour: Curtis, Powell & Reid,
   IMA J. Appl. Math. 13, 1974; distance-2 colouring, Gebremedhin, Manne & Pothen, SIAM Rev. 47, 2005),
   so each Newton step recovers ``J``'s values from one Jacobian-vector product per colour;
@@ -24,19 +25,19 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from ._sparsity import probe_sparsity
+
 __all__ = ["ColoredJacobian", "colored_jacobian", "schur_preconditioner"]
 
 _MAX_BAND_ENTRIES = 1e8  # 2 m w doubles in the factor (0.8 GB; twice that while factorising): heat at 10⁵ needs 6.3e7
 _MIN_BLOCK = 32  # smaller blocks only add Python-loop overhead
-_BATCH_ENTRIES = 4e6  # a batch of VJPs holds batch × n doubles (32 MB)
-_DENSE_ROW = 10.0  # a row with 10× the median nonzeros is dense (kept out of the colouring)
 
 
 @dataclass(frozen=True)
 class ColoredJacobian:
     """Pattern of ``J``'s sparse rows (``rows``, ``cols`` of the nonzeros), a column colouring of it,
-    and the dense rows (more than ``_DENSE_ROW`` times the median count of nonzeros, e.g. an integral
-    constraint ``f₂(x) ≤ ε``), which are kept out of the colouring and read by one reverse pass each."""
+    and the dense rows (more than 32 nonzeros, :mod:`._sparsity`; e.g. an integral constraint
+    ``f₂(x) ≤ ε``), which are kept out of the colouring and read by one reverse pass each."""
 
     rows: Tensor
     cols: Tensor
@@ -58,22 +59,14 @@ class ColoredJacobian:
         return sparse, dense
 
 
-def colored_jacobian(vjp_batched: Callable[[Tensor], Tensor], m: int, n: int, like: Tensor) -> ColoredJacobian:
-    """Pattern from ``vjp_batched(E) = E J`` on batches of unit rows, then a greedy colouring."""
-    rows, cols = [], []
-    batch = max(1, min(m, int(_BATCH_ENTRIES // max(n, 1))))
-    for start in range(0, m, batch):
-        idx = torch.arange(start, min(m, start + batch), device=like.device)
-        e = torch.zeros(idx.numel(), m, dtype=like.dtype, device=like.device)
-        e[torch.arange(idx.numel(), device=like.device), idx] = 1.0
-        r, c = torch.nonzero(vjp_batched(e), as_tuple=True)
-        rows.append((r + start).cpu())
-        cols.append(c.cpu())
-    row_t, col_t = torch.cat(rows), torch.cat(cols)
-    counts = torch.bincount(row_t, minlength=m)
-    dense_mask = counts > max(_DENSE_ROW * float(counts.double().median()), 16.0)
-    keep = ~dense_mask[row_t]
-    row_t, col_t = row_t[keep], col_t[keep]
+def colored_jacobian(jvp: Callable[[Tensor], Tensor], m: int, n: int, like: Tensor,
+                     generator: torch.Generator) -> ColoredJacobian | None:
+    """Pattern from random class probes (:mod:`._sparsity`, ``O(1)`` batches of products ``J v``), then a
+    greedy colouring of its sparse rows; ``None`` if the probe leaves rows incomplete."""
+    found = probe_sparsity(jvp, m, n, like, generator)
+    if found is None:
+        return None
+    row_t, col_t, dense = found.rows, found.cols, found.dense
     # greedy colouring of the column intersection graph (sparse rows), columns in order
     by_row: list[list[int]] = [[] for _ in range(m)]
     by_col: list[list[int]] = [[] for _ in range(n)]
@@ -88,8 +81,7 @@ def colored_jacobian(vjp_batched: Callable[[Tensor], Tensor], m: int, n: int, li
             k += 1
         color[c] = k
     n_colors = max(color, default=-1) + 1
-    return ColoredJacobian(row_t, col_t, torch.tensor(color, dtype=torch.long), n_colors, (m, n),
-                           dense_mask.nonzero().flatten())
+    return ColoredJacobian(row_t, col_t, torch.tensor(color, dtype=torch.long), n_colors, (m, n), dense)
 
 
 def schur_preconditioner(pattern: ColoredJacobian, values: tuple[Tensor, Tensor],

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ._plots import _save
 
-__all__ = ["DataMisfit", "UnknownResult", "inverse_markdown", "plot_unknowns"]
+__all__ = ["DataMisfit", "FieldResult", "UnknownResult", "inverse_markdown", "plot_unknowns"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,23 @@ class DataMisfit:
     observations: int
 
 
-def inverse_markdown(unknowns: dict[str, UnknownResult], misfit: dict[str, DataMisfit]) -> list[str]:
+@dataclass(frozen=True)
+class FieldResult:
+    """One unknown field a(x) at the end of a run, on the problem's reference points.
+
+    ``rel_l2`` = ‖a − a_true‖₂ / ‖a_true‖₂ over those points (``None`` without a truth);
+    ``min`` / ``max`` the range of the learned field there; ``points`` how many.
+    """
+
+    rel_l2: float | None
+    min: float
+    max: float
+    points: int
+    parametrisation: str
+
+
+def inverse_markdown(unknowns: dict[str, UnknownResult], misfit: dict[str, DataMisfit],
+                     fields: dict[str, FieldResult] | None = None) -> list[str]:
     """The report.md sections of an inverse problem (empty without unknowns and observations)."""
     def num(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.6g}"
@@ -59,6 +75,11 @@ def inverse_markdown(unknowns: dict[str, UnknownResult], misfit: dict[str, DataM
                   "|---|---|---|---|---|---|"]
         lines += [f"| {k} | {u.value:.8g} | {num(u.truth)} | {num(u.rel_error)} | {u.initial:.6g} | "
                   f"{u.parametrisation} |" for k, u in unknowns.items()]
+    if fields:
+        lines += ["", "## Unknown fields (on the reference points)", "",
+                  "| name | rel. L2 error | min | max | points | parametrisation |", "|---|---|---|---|---|---|"]
+        lines += [f"| {k} | {num(f.rel_l2)} | {f.min:.6g} | {f.max:.6g} | {f.points} | {f.parametrisation} |"
+                  for k, f in fields.items()]
     if misfit:
         lines += ["", "## Data misfit (all observations)", "", "| condition | RMS misfit | noise σ | RMS / σ | n |",
                   "|---|---|---|---|---|"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._inverse import DataMisfit, UnknownResult, inverse_markdown
+from ._inverse import DataMisfit, FieldResult, UnknownResult, inverse_markdown
 
 __all__ = ["Report", "versions"]
 
@@ -51,7 +51,8 @@ class Report:
     at the final model) and ``eval_max`` / ``eval_rms`` (the same on the fixed evaluation sample).
     Inverse problems add ``unknowns`` (each unknown's final value, truth, relative error and
     parametrisation: :class:`UnknownResult`) and ``data_misfit`` (RMS misfit of each ``Data``
-    condition against its noise level: :class:`DataMisfit`).
+    condition against its noise level: :class:`DataMisfit`) and ``fields`` (each unknown field's
+    relative L2 error against its truth on the reference points: :class:`FieldResult`).
     """
 
     problem: str
@@ -83,6 +84,7 @@ class Report:
     nrmse: float | None = None
     unknowns: dict[str, UnknownResult] = field(default_factory=dict)
     data_misfit: dict[str, DataMisfit] = field(default_factory=dict)
+    fields: dict[str, FieldResult] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,6 +99,7 @@ class Report:
         # Typed nested values come back from their JSON objects (absent in old reports).
         data["unknowns"] = {k: UnknownResult(**v) for k, v in data.get("unknowns", {}).items()}
         data["data_misfit"] = {k: DataMisfit(**v) for k, v in data.get("data_misfit", {}).items()}
+        data["fields"] = {k: FieldResult(**v) for k, v in data.get("fields", {}).items()}
         return cls(**data)
 
     def to_markdown(self) -> str:
@@ -133,7 +136,7 @@ class Report:
         if self.trainable:
             lines += ["", "## Trained scalars", "", "| name | value |", "|---|---|"]
             lines += [f"| {k} | {v:.10g} |" for k, v in self.trainable.items()]
-        lines += inverse_markdown(self.unknowns, self.data_misfit)
+        lines += inverse_markdown(self.unknowns, self.data_misfit, self.fields)
         if self.violations:
             lines += ["", "## Constraint violation per condition (max / RMS residual)", "",
                       "| condition | role | train max | train RMS | eval max | eval RMS |", "|---|---|---|---|---|---|"]

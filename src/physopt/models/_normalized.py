@@ -41,6 +41,11 @@ class Normalized(nn.Module):
         return y * self._shape(self.out_std, y.ndim) + self._shape(self.out_mean, y.ndim)
 
     @staticmethod
+    def scale(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+        """``(x − μ) / σ`` per channel of ``x`` ``(N, C, *grid)``: what the inner model sees."""
+        return (x - Normalized._shape(mean, x.ndim)) / Normalized._shape(std, x.ndim)
+
+    @staticmethod
     def channel_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and standard deviation per channel of ``x`` ``(N, C, *grid)`` (σ of a constant channel is 1)."""
         flat = x.transpose(0, 1).reshape(x.shape[1], -1)

@@ -7,12 +7,20 @@ adds one entry here.
 from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
+from ._dgno import DGNOConfig, build_dgno
+from ._dymixop import DyMixOpConfig, build_dymixop
+from ._equino import EquiNOConfig, build_equino, fit_equino
 from ._fno import FNOConfig, build_fno
+from ._hcmoe import HCMoEConfig, build_hcmoe
 from ._local_operator import LocalConfig, build_local
+from ._lordnet import LordNetConfig, build_lordnet
+from ._lsm import LSMConfig, build_lsm
 from ._mgtfno import MGTFNOConfig, build_mgtfno
 from ._mtdeeponet import MTDeepONetConfig, build_mtdeeponet, mask_and_task_channels
 from ._multionet import MultiONetConfig, build_multionet
 from ._operator_spec import OperatorSpec
+from ._refiner import RefinerConfig, build_refiner
+from ._stagger import StaggerConfig, build_stagger
 from ._tfno import TFNOConfig, build_tfno
 
 __all__ = ["OPERATORS", "operator_spec"]
@@ -34,6 +42,28 @@ OPERATORS: dict[str, OperatorSpec] = {
     "multionet": OperatorSpec(build_multionet, MultiONetConfig, summary="DeepONet coupling branch and trunk at several"
                               " layers (DGNO's MultiONet), Zang & Koutsourelakis 2025", dims=(1, 2, 3), any_grid=False,
                               queries=True),
+    "lsm": OperatorSpec(build_lsm, LSMConfig, dims=(1, 2, 3), any_grid=False, summary="Latent Spectral Model: U-Net "
+                        "with attention to latent tokens and a sine/cosine latent operator, Wu et al. 2023"),
+    "dymixop": OperatorSpec(build_dymixop, DyMixOpConfig, dims=(1, 2, 3), any_grid=True, summary="local-global "
+                            "mixing (spectral x local convolution) in a dynamics-informed layer stack, DyMixOp 2025"),
+    "spectral-refiner": OperatorSpec(build_refiner, RefinerConfig, dims=(1, 2, 3), any_grid=False, summary="FNO with "
+                                     "an untruncated last spectral layer to fine-tune by a physics loss, Cao et al. "
+                                     "2025"),
+    "equino": OperatorSpec(build_equino, EquiNOConfig, dims=(1, 2, 3), any_grid=False, fit=fit_equino,
+                           summary="fields in the POD basis of solved snapshots (equilibrium and periodicity by "
+                           "construction), coefficients from the grid-mean load, Eivazi et al. 2026"),
+    "hc-moe": OperatorSpec(build_hcmoe, HCMoEConfig, dims=(2,), any_grid=False, normalizable=False,
+                           summary="FNO basis under hard PDE constraints solved per expert subdomain (batched), "
+                           "Chalapathi et al. 2024"),
+    "lordnet": OperatorSpec(build_lordnet, LordNetConfig, dims=(1, 2, 3), any_grid=False,
+                            summary="low-rank (Kronecker) dense mixing over the grid, trained data-free on the "
+                            "discretised residual, Huang et al. 2022"),
+    "dgno": OperatorSpec(build_dgno, DGNOConfig, summary="DGNO: latent code of the input field decoded into the field "
+                         "and (MultiONet) the solution, u = 0 on the square's boundary; Zang & Koutsourelakis 2025",
+                         dims=(2,), any_grid=False),
+    "stagger": OperatorSpec(build_stagger, StaggerConfig, summary="NeuralStagger: s^d small FNOs, one per staggered "
+                            "coarse sub-grid, reassembled on the fine grid; Huang et al. 2023", dims=(1, 2, 3),
+                            any_grid=False),
 }
 
 

@@ -54,6 +54,11 @@ class OperatorSpec:
         queries: ``model(a, points)`` evaluates at arbitrary query points.
         unscaled_inputs: ``(options, shape) -> channel indices`` that normalisation must leave as they
             are (categorical channels: masks, one-hot task indicators); ``None``: none.
+        fit: ``(net, inputs, outputs) -> None`` for kinds built from the training set (EquiNO's POD basis):
+            called once after the factory with the training tensors in the units the network sees
+            (normalised when ``data.normalize``); not called when a checkpoint restores the model.
+        normalizable: ``data.normalize`` may wrap the kind in :class:`~physopt.models.Normalized` (``False``
+            for kinds whose constraints act on physical units, e.g. a PDE solved inside the model).
     """
 
     factory: Callable[..., nn.Module]
@@ -63,6 +68,8 @@ class OperatorSpec:
     any_grid: bool
     queries: bool = False
     unscaled_inputs: Callable[[Any, OperatorShape], tuple[int, ...]] | None = None
+    fit: Callable[[nn.Module, torch.Tensor, torch.Tensor], None] | None = None
+    normalizable: bool = True
 
 
 

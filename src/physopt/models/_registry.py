@@ -19,6 +19,7 @@ from torch import nn
 from ..problems import Box, Periodic, Problem, SpaceTime, output_scales
 from ._embedding import PeriodicEmbedding
 from ._mlp import MLP
+from ._physicsformer import PhysicsFormerConfig, physicsformer_for
 
 __all__ = ["MODELS", "BuiltModel", "MLPConfig", "ModelSpec", "model_spec"]
 
@@ -111,8 +112,14 @@ def build_mlp(options: MLPConfig, *, problem: Problem, out_dim: int, generator: 
     return BuiltModel(net, exact=tuple(periodic))
 
 
+def _build_physicsformer(options: PhysicsFormerConfig, **kwargs) -> BuiltModel:
+    return BuiltModel(physicsformer_for(options, **kwargs))
+
+
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec(build_mlp, MLPConfig, summary="fully connected network on the input points"),
+    "physicsformer": ModelSpec(_build_physicsformer, PhysicsFormerConfig,
+                               summary="encoder-decoder attention over each point's pseudo-sequence (PhysicsFormer)"),
 }
 
 

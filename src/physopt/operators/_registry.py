@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._annulus import AnnulusOptions, annulus_instances, generate_annulus
 from ._burgers import BurgersOptions, generate_burgers
 from ._darcy import DarcyOptions, generate_darcy
 from ._data import OperatorData, load_npz
@@ -25,26 +26,41 @@ from ._poisson import (
     generate_poisson_1d,
     generate_poisson_2d,
 )
+from ._residuals import (
+    antiderivative_residual,
+    burgers_residual,
+    darcy_residual,
+    poisson_1d_residual,
+    poisson_2d_residual,
+)
 from ._spec import FamilySpec
+from ._unit_cell import UnitCellOptions, generate_unit_cell
 
 __all__ = ["FAMILIES", "family_options", "family_spec", "load_family"]
 
 
 FAMILIES: dict[str, FamilySpec] = {
     "darcy": FamilySpec(generate_darcy, DarcyOptions, "-div(a grad u) = 1, u = 0 on the boundary: a -> u",
-                        dim=2, resolution=32, periodic=False),
+                        dim=2, resolution=32, periodic=False, residual=darcy_residual),
     "burgers-1d": FamilySpec(generate_burgers, BurgersOptions,
                              "u_t + u u_x = nu u_xx, periodic: u(., 0) -> u(., 1)", dim=1, resolution=256,
-                             periodic=True),
+                             periodic=True, residual=burgers_residual),
     "antiderivative": FamilySpec(generate_antiderivative, PoissonOptions, "u' = f, u(0) = 0: f -> u", dim=1,
-                                 resolution=128, periodic=False),
+                                 resolution=128, periodic=False, residual=antiderivative_residual),
     "poisson-1d": FamilySpec(generate_poisson_1d, PoissonOptions, "-u'' = f, u(0) = u(1) = 0: f -> u", dim=1,
-                             resolution=128, periodic=False),
+                             resolution=128, periodic=False, residual=poisson_1d_residual),
     "poisson-2d": FamilySpec(generate_poisson_2d, Poisson2dOptions,
-                             "-Laplace u = f, u = 0 on the boundary: f -> u", dim=2, resolution=32, periodic=False),
+                             "-Laplace u = f, u = 0 on the boundary: f -> u", dim=2, resolution=32, periodic=False,
+                             residual=poisson_2d_residual),
     "navier-stokes-2d": FamilySpec(generate_navier_stokes, NavierStokesOptions,
                                    "vorticity, periodic, FNO forcing: t_in snapshots -> the next t_out", dim=2,
                                    resolution=32, periodic=True),
+    "unit-cell": FamilySpec(generate_unit_cell, UnitCellOptions, "periodic unit cell, div q = 0, q = a (g + beta g^3), "
+                            "g = G + grad phi: face conductivities and G -> q_x, q_y, phi", dim=2, resolution=32,
+                            periodic=True),
+    "poisson-annulus": FamilySpec(generate_annulus, AnnulusOptions, "-Laplace u = f on an annulus, u = g on its "
+                                  "circles, closed-form u: (f, g, mask) -> u", dim=2, resolution=32, periodic=False,
+                                  instances=annulus_instances),
 }
 
 

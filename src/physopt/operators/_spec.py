@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ._data import OperatorData
+from ._residuals import Residual
 
 __all__ = ["FamilySpec"]
 
@@ -28,6 +30,11 @@ class FamilySpec:
         dim: spatial dimension of the grid.
         resolution: the default training resolution (points per axis).
         periodic: the grid convention of its data (see :func:`physopt.operators.axis_coordinates`).
+        residual: ``(options, inputs, outputs) -> Residual``, the discretised PDE on the output grid
+            (torch tensors, physical units; ``_residuals.py``); ``None``: no physics loss for this family.
+        instances: ``(options, *, seed, indices) -> list`` of instances as NumPy point functions
+            (``distance``, ``source``, ``boundary``, ``mask`` of ``x`` ``(m, d)``) for mesh-free
+            labels (``data.labels = "wos"``); ``None``: the family has none.
     """
 
     generate: Callable[..., OperatorData]
@@ -36,3 +43,5 @@ class FamilySpec:
     dim: int
     resolution: int
     periodic: bool
+    residual: Callable[..., Residual] | None = None
+    instances: Callable[..., list[Any]] | None = None

@@ -49,6 +49,8 @@ from ._domain import (
     fill_by_rejection,
 )
 from ._energy import Energy
+from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
+from ._gauge import SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
@@ -70,6 +72,10 @@ __all__ = [
     "Disk",
     "Domain",
     "Energy",
+    "FIELD_PENALTIES",
+    "FieldGrid",
+    "FieldNetwork",
+    "FieldRegularizer",
     "Initial",
     "Instant",
     "Integral",
@@ -82,6 +88,7 @@ __all__ = [
     "Problem",
     "Rectangle",
     "Reference",
+    "SignGauge",
     "Residual",
     "SpaceTime",
     "TRANSFORMS",
@@ -90,6 +97,7 @@ __all__ = [
     "Transport",
     "Union",
     "Unknown",
+    "UnknownField",
     "Value",
     "available",
     "build_ansatz",

@@ -82,6 +82,12 @@ def _filter(
     return Points.cat(parts).prefix(n)
 
 
+def _derivative(u: torch.Tensor, x: torch.Tensor, axis: int) -> torch.Tensor:
+    """``∂u_i/∂x_axis`` for every output column ``i`` (the gradient of their sum would mix them)."""
+    return torch.cat([torch.autograd.grad(u[:, i].sum(), x, create_graph=True)[0][:, axis:][:, :1]
+                      for i in range(u.shape[1])], dim=1)
+
+
 def _identity(r: torch.Tensor) -> torch.Tensor:
     return r
 
@@ -207,8 +213,7 @@ class Periodic(Condition):
         ua, ub = model(a), model(b)
         out = [ua - ub]
         for _ in range(self.derivatives):
-            ga = torch.autograd.grad(ua.sum(), a, create_graph=True)[0][:, self.axis : self.axis + 1]
-            gb = torch.autograd.grad(ub.sum(), b, create_graph=True)[0][:, self.axis : self.axis + 1]
+            ga, gb = _derivative(ua, a, self.axis), _derivative(ub, b, self.axis)
             out.append(ga - gb)
             ua, ub = ga, gb
         return torch.cat(out, dim=1)
@@ -231,7 +236,7 @@ class Initial(Condition):
         x = batch["x"].detach().requires_grad_(self.order > 0)
         u = model(x)
         if self.order == 1:
-            u = torch.autograd.grad(u.sum(), x, create_graph=True)[0][:, -1:]
+            u = _derivative(u, x, -1)
         elif self.order != 0:
             raise ValueError(f"Initial supports order 0 or 1, got {self.order}")
         return u - _value(self.value, x)

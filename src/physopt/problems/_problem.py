@@ -12,6 +12,8 @@ import torch
 from ._conditions import Condition
 from ._domain import Domain, Instant, SpaceTime, TimeInterval
 from ._energy import Energy
+from ._fields import UnknownField
+from ._gauge import SignGauge
 from ._unknowns import Unknown
 
 __all__ = ["Ansatz", "Problem", "Reference", "Transport"]
@@ -127,13 +129,17 @@ class Problem:
         conditions: named conditions (``"pde"``, ``"bc"``, ``"ic"``, ...), in order.
         params: constant scalars passed to residual functions (e.g. viscosity).
         trainable: the unknown scalars: an initial value, or an :class:`Unknown` (bounds or a
-            positivity transform, its own learning rate, the truth when known); see :attr:`unknowns`.
+            positivity transform, its own learning rate, the truth when known); see :attr:`unknowns`;
+            and the unknown fields a(x) (:class:`UnknownField`, read as ``params[name](x)``); see
+            :attr:`fields`.
         reference: reference solution on an evaluation set, or ``None``.
         ansatz: exact enforcement of some conditions, used with ``constraints="hard"``.
         sizes: default number of points per condition per step.
         description: one line for listings and reports.
         energy: the variational form of the interior PDE condition (:class:`Energy`), or ``None``;
             ``--method ritz`` minimises it, ``--method wos`` reads its Poisson source (p = 2).
+        gauge: a freedom the equations leave that the problem fixes (:class:`SignGauge`: the sign
+            of an eigenfunction), applied to the trained model in every constraint mode, or ``None``.
         transport: the problem as transport along characteristics (:class:`Transport`), or
             ``None``; ``--method lpinn`` trains in that Lagrangian frame.
     """
@@ -144,13 +150,14 @@ class Problem:
     output_names: tuple[str, ...]
     conditions: Mapping[str, Condition]
     params: Mapping[str, float] = field(default_factory=dict)
-    trainable: Mapping[str, float | Unknown] = field(default_factory=dict)
+    trainable: Mapping[str, float | Unknown | UnknownField] = field(default_factory=dict)
     reference: Reference | None = None
     ansatz: Ansatz | None = None
     sizes: Mapping[str, int] = field(default_factory=dict)
     description: str = ""
     energy: Energy | None = None
     transport: Transport | None = None
+    gauge: SignGauge | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.domain, TimeInterval):  # an ODE system: time alone, one input column
@@ -173,8 +180,11 @@ class Problem:
         if self.energy is not None and not isinstance(self.energy, Energy):
             raise ValueError(f"Problem.energy must be a physopt Energy or None, got {type(self.energy).__name__}")
         for key, u in self.trainable.items():
-            if not isinstance(u, Unknown | int | float) or isinstance(u, bool):
-                raise ValueError(f"trainable {key!r} must be a number or a physopt Unknown, got {type(u).__name__}")
+            if not isinstance(u, Unknown | UnknownField | int | float) or isinstance(u, bool):
+                raise ValueError(f"trainable {key!r} must be a number, a physopt Unknown or UnknownField, "
+                                 f"got {type(u).__name__}")
+            if isinstance(u, UnknownField):
+                u.columns(self.domain.dim)
         clash = set(self.params) & set(self.trainable)
         if clash:
             raise ValueError(f"names used both as params and trainable: {sorted(clash)}")
@@ -194,7 +204,13 @@ class Problem:
     @property
     def unknowns(self) -> dict[str, Unknown]:
         """Every trainable scalar as an :class:`Unknown` (a plain number ``v`` is ``Unknown(v)``)."""
-        return {k: u if isinstance(u, Unknown) else Unknown(float(u)) for k, u in self.trainable.items()}
+        return {k: u if isinstance(u, Unknown) else Unknown(float(u)) for k, u in self.trainable.items()
+                if not isinstance(u, UnknownField)}
+
+    @property
+    def fields(self) -> dict[str, UnknownField]:
+        """The unknown fields of :attr:`trainable`."""
+        return {k: u for k, u in self.trainable.items() if isinstance(u, UnknownField)}
 
     @property
     def output_dim(self) -> int:

@@ -16,6 +16,7 @@ from ._distributed import (
     sum_over_ranks,
 )
 from ._runtime import DEVICE_KINDS, Runtime, parse_device
+from ._threads import idle_cores, idle_threads, resolve_threads
 
 __all__ = [
     "DEVICE_KINDS",
@@ -24,9 +25,12 @@ __all__ = [
     "broadcast_from_main",
     "destroy_process_group",
     "gather_to_main",
+    "idle_cores",
+    "idle_threads",
     "init_process_group",
     "launch_from_env",
     "parse_device",
     "process_group_ranks",
+    "resolve_threads",
     "sum_over_ranks",
 ]

@@ -258,7 +258,7 @@ class Trainer:
         self.make_optimizer = make_optimizer
         # Constants and unknowns passed to residuals; the unknowns' raw parameters are trained.
         self.params = Parameters.wrap(params)
-        self.trainable = list(self.params.raw().values())
+        self.trainable = [*self.params.raw().values(), *self.params.field_parameters()]
         self.steps, self.time_budget, self.budget_clock = steps, time_budget, budget_clock
         self.evaluator, self.eval_every, self.log_every = evaluator, eval_every, log_every
         self.callbacks = list(callbacks)
@@ -309,6 +309,7 @@ class Trainer:
             "cpu_elapsed": self.cpu_elapsed,
             "model": self.model.state_dict(),
             "params": {k: v.detach().clone() for k, v in self.params.raw().items()},
+            "fields": {k: f.state_dict() for k, f in self.params.fields.items()},
             "optimizer": self.optimizer.state_dict(),
             "sampler": self.sampler.state_dict(),
             "objective": self.objective.state_dict(),
@@ -328,6 +329,8 @@ class Trainer:
             for k, v in state["params"].items():
                 if k in raw:  # checkpoints before Parameters also held the constants
                     raw[k].copy_(v)
+        for k, f in self.params.fields.items():
+            f.load_state_dict(state["fields"][k])
         self.optimizer = self._new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.load_state_dict(state["sampler"])

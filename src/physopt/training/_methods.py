@@ -55,7 +55,7 @@ def wos_problem(problem: Problem, *, walks: int, epsilon: float) -> Problem:
     boundary data would need a closest-boundary-point query per walk).
     """
     energy = problem.energy
-    if energy is None or energy.p != 2:
+    if energy is None or not energy.is_p_laplacian or energy.p != 2:
         raise ValueError(
             f"method wos needs a Poisson problem (Problem.energy with p = 2); {problem.name!r} has {energy}"
         )

@@ -79,6 +79,20 @@ def test_lv_hba_lower_level_constraint_and_multiplier() -> None:
     assert float(case.lower_ineq(res.x, res.y)) <= 1e-12  # iterates stay in C = {g <= 0}
 
 
+def test_penalty_lower_level_constraint_on_defaults() -> None:
+    # The value-function penalty with g(x, y) = x + y − 1 <= 0 kept in both inner problems: no
+    # projection, no tuned options (LV-HBA above needs both).
+    case = coupled_constraint()
+    res = minimize_bilevel(case.upper, case.lower, x0=case.x0, y0=case.y0, lower_ineq=case.lower_ineq,
+                           method="penalty")
+    assert res.success, res.message
+    # measured |x − x*| = |y − y*| = 1.5e-7 and |λ − 2| = 6e-7 (tol 1e-6 on steps and KKT residual)
+    assert _err(res.x, case.x_star) < 1e-5 and _err(res.y, case.y_star) < 1e-5
+    assert abs(float(res.multipliers[0]) - 2.0) < 1e-5  # λ* = 2: ∇_y(f + λg) = 2(y − x) + λ = 0
+    assert float(case.lower_ineq(res.x, res.y)) <= 1e-8  # feasible to the KKT tolerance
+    assert res.lower_residual <= 1e-6
+
+
 def test_penalty_sgd_noisy_quadratic() -> None:
     case = quadratic(n=3, rho=0.5)
     gen_noise = 0.1
@@ -117,7 +131,8 @@ def test_nan_is_a_status() -> None:
     [
         ({"method": "newton"}, "method must be one of"),
         ({"method": "penalty", "options": LVHBAOptions()}, "takes PenaltyOptions"),
-        ({"method": "penalty", "lower_ineq": lambda x, y: y}, "does not handle lower_ineq"),
+        ({"method": "penalty-sgd", "sample": lambda g: None, "lower_ineq": lambda x, y: y},
+         "does not handle lower_ineq"),
         ({"lower_ineq": lambda x, y: y}, "needs project="),
         ({"method": "penalty-sgd"}, "needs sample="),
         ({"sample": lambda g: None}, "is deterministic"),

@@ -64,3 +64,29 @@ def test_bad_input(kwargs: dict, match: str) -> None:
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         pareto(args.pop("objectives"), args.pop("x0"), **args)
+
+
+A_L1 = torch.tensor([3.0, -2.0, 1.0, 0.5], dtype=torch.float64)
+
+
+def _split(z: torch.Tensor) -> torch.Tensor:
+    return z[:4] - z[4:]  # x = u⁺ − u⁻ with u± ≥ 0: ‖x‖₁ = Σ(u⁺ + u⁻) at every minimizer
+
+
+@pytest.mark.parametrize("method", ["weighted", "epsilon", "pascoletti-serafini"])
+def test_l1_front_is_soft_thresholding(method: str) -> None:
+    # f₁ = ½‖x − a‖², f₂ = ‖x‖₁: the front is x(w) = sign(a) max(|a| − w, 0) (soft thresholding), so a
+    # point with f₂ = Σ max(|aᵢ| − w, 0) has f₁ = ½ Σ min(|aᵢ|, w)² (convex: every method reaches it)
+    fa = [lambda z: 0.5 * ((_split(z) - A_L1) ** 2).sum(), lambda z: z.sum()]
+    front = pareto(fa, torch.ones(8), bounds=(0.0, None), method=method, n_points=6)
+    assert front.success, [p.message for p in front.points if not p.success]
+    mag = A_L1.abs()
+    for f1_val, f2_val in front.values.tolist():
+        # invert f₂(w), piecewise linear and decreasing in w, by bisection to 1e-13
+        lo, hi = 0.0, float(mag.max())
+        for _ in range(60):
+            w = 0.5 * (lo + hi)
+            lo, hi = (w, hi) if float((mag - w).clamp(min=0).sum()) > f2_val else (lo, w)
+        expected = 0.5 * float(torch.minimum(mag, torch.tensor(w, dtype=torch.float64)).pow(2).sum())
+        # KKT 1e-8 at each point: f₁ and f₂ within ~1e-8 · (|a| + 1) of the front, and df₁/df₂ = −w ≥ −3
+        assert abs(f1_val - expected) <= 1e-7

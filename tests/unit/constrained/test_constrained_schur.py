@@ -9,6 +9,10 @@ from physopt.constrained._schur import colored_jacobian, schur_preconditioner
 D64 = torch.float64
 
 
+def GEN() -> torch.Generator:  # noqa: N802 - a constant-like factory
+    return torch.Generator().manual_seed(0)
+
+
 def banded_jacobian(m: int = 40, n: int = 70, seed: int = 0) -> torch.Tensor:
     """A random ``m × n`` Jacobian with a band of width 3 plus a diagonal block (like ``[A, −I]``)."""
     g = torch.Generator().manual_seed(seed)
@@ -23,7 +27,7 @@ def banded_jacobian(m: int = 40, n: int = 70, seed: int = 0) -> torch.Tensor:
 def test_colouring_recovers_the_jacobian_exactly() -> None:
     j = banded_jacobian()
     m, n = j.shape
-    pattern = colored_jacobian(lambda e: e @ j, m, n, torch.zeros(n, dtype=D64))
+    pattern = colored_jacobian(lambda v: j @ v, m, n, torch.zeros(n, dtype=D64), GEN())
     # structurally orthogonal columns per colour: no row has two nonzeros of one colour
     for k in range(pattern.n_colors):
         cols = (pattern.color == k).nonzero().flatten()
@@ -44,7 +48,7 @@ def test_preconditioner_applies_the_inverse_of_the_block_diagonal() -> None:
     j = banded_jacobian(m=100, n=150)  # m > block size: several blocks, coupled
     m, n = j.shape
     d = torch.linspace(0.01, 3.0, n, dtype=D64)
-    pattern = colored_jacobian(lambda e: e @ j, m, n, d)
+    pattern = colored_jacobian(lambda v: j @ v, m, n, d, GEN())
     apply = schur_preconditioner(pattern, pattern.values(lambda v: j @ v, lambda w: w @ j, d), d)
     assert apply is not None
     s = j @ torch.diag(1 / d) @ j.T
@@ -65,7 +69,7 @@ def test_too_wide_a_band_is_refused(monkeypatch) -> None:
     j = banded_jacobian()
     m, n = j.shape
     d = torch.ones(n, dtype=D64)
-    pattern = colored_jacobian(lambda e: e @ j, m, n, d)
+    pattern = colored_jacobian(lambda v: j @ v, m, n, d, GEN())
     monkeypatch.setattr(schur, "_MAX_BAND_ENTRIES", 10)
     assert schur_preconditioner(pattern, pattern.values(lambda v: j @ v, lambda w: w @ j, d), d) is None
 
@@ -76,7 +80,7 @@ def test_dense_rows_are_kept_out_of_the_colouring() -> None:
     j[25] = torch.linspace(1.0, 2.0, 100, dtype=D64)
     m, n = j.shape
     d = torch.linspace(0.5, 2.0, n, dtype=D64)
-    pattern = colored_jacobian(lambda e: e @ j, m, n, d)
+    pattern = colored_jacobian(lambda v: j @ v, m, n, d, GEN())
     assert pattern.dense.tolist() == [25]
     assert pattern.n_colors <= 6  # the band alone, as without the dense row (a dense row would force n)
     values = pattern.values(lambda v: j @ v, lambda w: w @ j, d)

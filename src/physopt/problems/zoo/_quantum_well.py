@@ -7,8 +7,11 @@ Any multiple of an eigenfunction solves the first three lines with ψ = 0 the tr
 normalisation (an :class:`~physopt.problems.Integral`, Gauss–Legendre) excludes it, and the
 one-sided condition ``sign`` picks the positive ground state (the ground state has no node, so
 the sign is a convention; without it ψ and -ψ are equally good and the relative L2 error against
-the reference would be 0 or 2). Both integral conditions are stated scaled (×3 and ×10) so that
-unit penalty weights balance them against the PDE term. ``E`` is trainable, initialised at 10, the Rayleigh quotient
+the reference would be 0 or 2). The problem fixes that convention itself with a
+:class:`~physopt.problems.SignGauge` (the model is reported as sign(∫ψ)·ψ), so ``sign`` holds
+exactly under every constraint role; before the gauge, ALM on ``norm`` could settle on -ψ (issue 20).
+Both integral conditions are stated scaled (×3 and ×10) so that unit penalty weights balance
+them against the PDE term. ``E`` is trainable, initialised at 10, the Rayleigh quotient
 ∫ψ'²/∫ψ² = (1/3)/(1/30) of the crude trial function x(1 - x) — an upper bound on E by the
 variational principle, as a physicist would guess. Reference: the closed form (any quantum
 mechanics text, e.g. Griffiths, "Introduction to Quantum Mechanics", §2.2) on 201 points; the true
@@ -24,6 +27,7 @@ import torch
 
 from .._conditions import Dirichlet, Residual
 from .._domain import Interval
+from .._gauge import SignGauge
 from .._integral import Integral
 from .._ops import partial
 from .._problem import Ansatz, Problem, Reference
@@ -78,4 +82,5 @@ def quantum_well(*, energy_guess: float = 10.0) -> Problem:
         ),
         sizes={"pde": 256, "bc": 16, "norm": 64, "sign": 64},
         description="-ψ'' = Eψ on [0,1], ψ(0) = ψ(1) = 0, ∫ψ² = 1, E trainable; ψ = √2 sin(πx), E = π²",
+        gauge=SignGauge(),
     )

@@ -1,0 +1,169 @@
+"""INSR vs a grid solver and space-time PINNs: accuracy, memory and CPU time on two problems.
+
+- ``convection`` (u_t + 30 u_x = 0, u0 = sin x, periodic, t ∈ [0, 1]): INSR (``--method insr``,
+  implicit midpoint, exactly periodic spatial MLP) against a grid solver with the *same* time
+  scheme (second-order central differences in space, Crank–Nicolson = implicit midpoint in time,
+  solved exactly in Fourier space since the periodic difference operator is circulant) at the
+  number of grid values equal to INSR's parameters and at 4x that, and against the space-time
+  PINN (``--method pinn``) and the Lagrangian PINN (``--method lpinn``, physopt's best method on
+  this problem, docs/methods.md) at INSR's CPU time.
+- ``elastic-waves`` (2-D linear elastodynamics, P + S plane waves, periodic): INSR with Newmark's
+  average acceleration (``insr.scheme = midpoint`` on a problem second order in time) against the
+  same scheme on a finite-difference grid (2 N² values per state) and the space-time PINN at equal
+  CPU time.
+
+Memory is counted as the values one state stores (network parameters; grid values); both Newmark
+solvers keep two states. Errors: relative L2 on each problem's reference grid (grid solutions are
+evaluated between nodes by their Fourier series and linearly in time between steps, as INSR's
+trajectory is). The seed (Chen et al. 2023) claims higher accuracy and lower memory than grids,
+at a higher cost.
+
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/insr.py
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/insr.py --cases convection --steps 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+import physopt
+from physopt.problems import get
+
+
+def fourier_eval(values: np.ndarray, points: np.ndarray, period: float) -> np.ndarray:
+    """The trigonometric interpolant of periodic nodal ``values`` (``(N,)*d``) at ``points`` ``(n, d)``."""
+    coeffs = np.fft.fftn(values) / values.size
+    ks = np.meshgrid(*[np.fft.fftfreq(n, 1.0 / n) for n in values.shape], indexing="ij")
+    out = np.zeros(len(points), dtype=complex)
+    for idx in np.ndindex(values.shape):
+        phase = sum(2 * np.pi * ks[a][idx] * points[:, a] / period for a in range(values.ndim))
+        out += coeffs[idx] * np.exp(1j * phase)
+    return out.real
+
+
+def in_time(states: list[np.ndarray], dt: float, points: np.ndarray, evaluate) -> np.ndarray:
+    """Linear in time between the stored states (``evaluate(state, x) -> (n, k)``)."""
+    t = points[:, -1]
+    k = np.clip(np.floor(t / dt + 1e-9).astype(int), 0, len(states) - 2)
+    out = None
+    for j in np.unique(k):
+        rows = k == j
+        a = ((t[rows] - j * dt) / dt)[:, None]
+        u = (1 - a) * evaluate(states[j], points[rows, :-1]) + a * evaluate(states[j + 1], points[rows, :-1])
+        out = np.zeros((len(points), u.shape[1])) if out is None else out
+        out[rows] = u
+    return out
+
+
+def grid_convection(n: int, steps: int, beta: float = 30.0) -> tuple[list[np.ndarray], float]:
+    """Central differences + Crank–Nicolson for u_t + β u_x = 0 on n periodic nodes of [0, 2π)."""
+    start = time.process_time()
+    h, dt = 2 * np.pi / n, 1.0 / steps
+    k = np.fft.fftfreq(n, 1.0 / n)
+    d = 1j * np.sin(k * h) / h  # symbol of (u_{j+1} - u_{j-1}) / 2h
+    factor = (1 - 0.5 * dt * beta * d) / (1 + 0.5 * dt * beta * d)
+    u = np.fft.fft(np.sin(np.arange(n) * h))
+    states = [np.fft.ifft(u).real]
+    for _ in range(steps):
+        u = u * factor
+        states.append(np.fft.ifft(u).real)
+    return states, time.process_time() - start
+
+
+def grid_elastic(n: int, steps: int, t1: float = 0.5) -> tuple[list[np.ndarray], float]:
+    """Central differences + Newmark (average acceleration) for the elastic-waves problem, n² nodes."""
+    from physopt.problems.zoo import elastic_waves_exact
+
+    start = time.process_time()
+    h, dt = 1.0 / n, t1 / steps
+    kx, ky = np.meshgrid(*[2 * np.pi * np.fft.fftfreq(n, 1.0 / n)] * 2, indexing="ij")
+    dxx, dyy = -4 / h**2 * np.sin(kx * h / 2) ** 2, -4 / h**2 * np.sin(ky * h / 2) ** 2
+    dxy = -np.sin(kx * h) * np.sin(ky * h) / h**2
+    lam = mu = 1.0
+    op = np.stack([np.stack([(lam + 2 * mu) * dxx + mu * dyy, (lam + mu) * dxy], -1),
+                   np.stack([(lam + mu) * dxy, mu * dxx + (lam + 2 * mu) * dyy], -1)], -2)  # (n, n, 2, 2)
+    eye = np.eye(2)
+    lhs = eye - dt**2 / 4 * op
+    nodes = np.stack(np.meshgrid(np.arange(n) * h, np.arange(n) * h, indexing="ij"), -1).reshape(-1, 2)
+
+    z = np.concatenate([nodes, np.zeros((len(nodes), 1))], 1)
+    u0 = elastic_waves_exact(z).reshape(n, n, 2)
+    v0 = get("elastic-waves").conditions["ic_t"].value(torch.from_numpy(z)).numpy().reshape(n, n, 2)  # u_t(x, 0)
+    u = np.fft.fft2(u0, axes=(0, 1))
+    prev = u - dt * np.fft.fft2(v0, axes=(0, 1))  # the ghost state u_{-1} = u_0 - Δt u_t, as INSR's
+    states = [u0]
+    for _ in range(steps):
+        rhs = np.einsum("xyij,xyj->xyi", 2 * eye + dt**2 / 2 * op, u) - np.einsum("xyij,xyj->xyi", lhs, prev)
+        prev, u = u, np.linalg.solve(lhs, rhs[..., None])[..., 0]
+        states.append(np.fft.ifft2(u, axes=(0, 1)).real)
+    return states, time.process_time() - start
+
+
+def rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.linalg.norm(pred - ref) / np.linalg.norm(ref))
+
+
+def insr_run(problem: str, sets: list[str]) -> tuple[float, float, int]:
+    res = physopt.solve(problem, method="insr", optimizer="adam", overrides=["threads=1", *sets])
+    # the parameter count of one stored state = the trajectory's states per step
+    return res.report.rel_l2, res.report.cpu_time_s, int(res.model.states.shape[1])
+
+
+def pinn_run(problem: str, method: str, budget: float, sets: list[str] = ()) -> tuple[float, float]:
+    res = physopt.solve(problem, method=method, steps=10**6, time_budget=budget,
+                        overrides=["threads=1", "budget_clock=cpu", "eval_every=100000", *sets])
+    return res.report.rel_l2, res.report.cpu_time_s
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", nargs="+", default=["convection", "elastic-waves"])
+    ap.add_argument("--steps", type=int, default=None, help="time steps (default: 100 / 25)")
+    ap.add_argument("--iterations", type=int, default=40, help="Adam iterations per time step")
+    args = ap.parse_args()
+    rows = []
+    if "convection" in args.cases:
+        steps = args.steps or 100
+        sets = [f"insr.steps={steps}", f"insr.iterations={args.iterations}", "insr.initial_iterations=1000",
+                "insr.points=500", "insr.periodic=true", "model.width=16", "model.depth=2"]
+        err, cpu, params = insr_run("convection", sets)
+        rows.append(("convection", f"INSR midpoint, {steps} steps", params, cpu, err))
+        ref = get("convection").reference
+        period = 2 * np.pi
+        for n in (params, 4 * params):
+            states, gcpu = grid_convection(n, steps)
+            pred = in_time(states, 1.0 / steps, ref.points,
+                           lambda s, x: fourier_eval(s, x, period)[:, None])
+            rows.append(("convection", f"grid FD + Crank–Nicolson, {steps} steps", n, gcpu, rel_l2(pred, ref.values)))
+        for method in ("pinn", "lpinn"):
+            e, c = pinn_run("convection", method, cpu, ["optim.name=adam", "constraints=penalty"]
+                            if method == "pinn" else ["optim.name=adam"])
+            rows.append(("convection", f"space-time {method} (adam), equal CPU", "—", c, e))
+        print(f"# convection: {rows[-4:]}", flush=True)
+    if "elastic-waves" in args.cases:
+        steps = args.steps or 25
+        sets = [f"insr.steps={steps}", f"insr.iterations={args.iterations}", "insr.initial_iterations=1000",
+                "insr.points=500", "insr.periodic=true", "model.width=20", "model.depth=2"]
+        err, cpu, params = insr_run("elastic-waves", sets)
+        rows.append(("elastic-waves", f"INSR Newmark, {steps} steps", params, cpu, err))
+        ref = get("elastic-waves").reference
+        for n in (int(np.sqrt(params / 2)), 2 * int(np.sqrt(params / 2))):
+            states, gcpu = grid_elastic(n, steps)
+            pred = in_time(states, 0.5 / steps, ref.points, lambda s, x: np.stack(
+                [fourier_eval(s[..., i], x, 1.0) for i in range(2)], 1))
+            rows.append(("elastic-waves", f"grid FD + Newmark, {steps} steps", 2 * n * n, gcpu,
+                         rel_l2(pred, ref.values)))
+        e, c = pinn_run("elastic-waves", "pinn", cpu, ["optim.name=adam", "model.periodic=true"])
+        rows.append(("elastic-waves", "space-time pinn (adam, periodic), equal CPU", "—", c, e))
+    print("| problem | solver | values per state | CPU s | rel. L2 |")
+    print("|---|---|---|---|---|")
+    for problem, solver, values, cpu, err in rows:
+        print(f"| {problem} | {solver} | {values} | {cpu:.1f} | {err:.2e} |")
+
+
+if __name__ == "__main__":
+    main()
