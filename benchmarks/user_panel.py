@@ -81,7 +81,8 @@ def report(out: Path) -> None:
     order = {n: i for i, n in enumerate(PANEL)}
     for r in sorted(rows, key=lambda r: (order.get(r["problem"], 99), r.get("tag", "default"), r["seed"], r["budget"])):
         l2 = f"{r['rel_l2']:.2e}" if r["rel_l2"] is not None else (
-            "– (bc RMS " + ", ".join(f"{v:.1e}" for v in r["violation"].values()) + ")")
+            "– (bc RMS " + ", ".join(f"{v:.1e}" for v in r["violation"].values())
+            + f"; PDE residual RMS {r['residual_rms'].get('pde', float('nan')):.1e})")
         unk = ", ".join(f"{k} {e:.1e}" for k, e in r["unknowns"].items()) or "–"
         hard = ", ".join(k for k, v in r["roles"].items() if "hard" in v) or "none"
         budget = f"{r['budget']:.0f}" if r["budget"] else "none"
