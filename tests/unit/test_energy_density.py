@@ -84,7 +84,7 @@ def _cubic_problem() -> Problem:
 
 
 def test_ritz_with_a_user_density_finds_the_manufactured_minimiser():
-    res = physopt.solve(_cubic_problem(), method="ritz", constraints="hard", steps=2000, seed=0,
+    res = physopt.solve(_cubic_problem(), method="ritz", constraints="hard", optimizer="adam", steps=2000, seed=0,
                         overrides=["threads=1", "model.width=16", "model.depth=2", "optim.lr=1e-2",
                                    "sampler.method=sobol"])
     # Sobol points (i.i.d. points leave a Monte Carlo noise floor near 5e-2 at 200 points): 2000
