@@ -141,6 +141,11 @@ class ROOT(MatrixOptimizer):
             low_open=True,
         )
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:  # state dicts saved before fit_shapes existed: the old behaviour
+            group.setdefault("fit_shapes", False)
+
     def _matrix_step(
         self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor]
     ) -> None:
