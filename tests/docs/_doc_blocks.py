@@ -88,16 +88,21 @@ class Block:
                 continue
             pending = ""
             argv = _drop_nice(argv)
-            words = [w for w in argv if not re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", w)]
+            words = [w for w in argv if not is_env(w)]
             if words and Path(words[0]).name in PROGRAMS:
                 out.append(argv)
         return out
 
 
+def is_env(word: str) -> bool:
+    """A ``VAR=value`` prefix of a shell command."""
+    return re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word) is not None
+
+
 def _drop_nice(argv: list[str]) -> list[str]:
     """``VAR=1 nice -n 5 python ...`` runs as ``VAR=1 python ...`` (priority is not part of the example)."""
     env = 0
-    while env < len(argv) and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", argv[env]):
+    while env < len(argv) and is_env(argv[env]):
         env += 1
     rest = argv[env:]
     if rest[:1] == ["nice"]:

@@ -11,13 +11,12 @@ import contextlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _doc_blocks import ROOT, SHELLS, Block, blocks
+from _doc_blocks import ROOT, SHELLS, Block, blocks, is_env
 
 ALL = blocks()
 _NAMESPACES: dict[Path, dict] = {}  # per page: the namespace a ``continues`` block goes on in
@@ -37,7 +36,7 @@ def test_every_block_has_an_example_marker():
 
 def _strip_env(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     env = {}
-    while argv and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", argv[0]):
+    while argv and is_env(argv[0]):
         key, _, value = argv[0].partition("=")
         env[key] = value
         argv = argv[1:]

@@ -11,6 +11,34 @@ from typing import Any
 
 __all__ = ["PROBLEM_DEFAULTS"]
 
+
+
+def _sdgd_ball() -> dict[str, Any]:
+    """poisson-nd's recipe (and allen-cahn-nd's: same ball, solution and ansatz); a fresh table per entry."""
+    return {
+        "constraints": "hard",  # u = (1 - |x|²)·N(x)
+        "steps": 4000,
+        "eval_every": 500,
+        "model": {"width": 128, "depth": 3},
+        "sampler": {"sizes": {"pde": 100}, "resample_every": 1},
+        "sdgd": {"dims": 5},  # 5 of d Laplacian terms per step; set 0 (full Laplacian) for dim < 5
+        "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
+    }
+
+
+def _convection_lpinn() -> dict[str, Any]:
+    """convection's and convection-50's recipe: the Lagrangian PINN; a fresh table per entry."""
+    return {
+        "method": "lpinn",  # two 3x20 nets X(ξ, t), U(ξ, t); the IC and periodicity are exact
+        "constraints": "hard",
+        "steps": 600,
+        "eval_every": 100,
+        "model": {"width": 20, "depth": 3},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 3e-3, "switch_at": 300, "then_lr": 1.0},
+    }
+
+
 # Tuned defaults per zoo problem; the command `physopt solve NAME` starts from these.
 # Burgers: see docs/benchmarks.md for the measurements behind this recipe.
 PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -92,47 +120,15 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     # poisson-nd: the SDGD paper's net, ansatz and points; NorMuon instead of Adam, which stops at the
     # affine-fit floor (1.6e-2 at d = 100). Measurements in docs/methods.md (SDGD).
-    "poisson-nd": {
-        "constraints": "hard",  # u = (1 - |x|²)·N(x)
-        "steps": 4000,
-        "eval_every": 500,
-        "model": {"width": 128, "depth": 3},
-        "sampler": {"sizes": {"pde": 100}, "resample_every": 1},
-        "sdgd": {"dims": 5},  # 5 of d Laplacian terms per step; set 0 (full Laplacian) for dim < 5
-        "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
-    },
+    "poisson-nd": _sdgd_ball(),
     # convection, convection-50: the Lagrangian PINN (docs/methods.md, "Lagrangian PINNs": 3.4e-5 on
     # convection-50 in 11-12 CPU s over 3 seeds, where the Eulerian PINN stays at 0.97); measured as the
     # default in docs/benchmarks.md ("Zoo defaults"), `python benchmarks/zoo_defaults.py`.
-    "convection": {
-        "method": "lpinn",  # two 3x20 nets X(ξ, t), U(ξ, t); the IC and periodicity are exact
-        "constraints": "hard",
-        "steps": 600,
-        "eval_every": 100,
-        "model": {"width": 20, "depth": 3},
-        "sampler": {"method": "sobol"},
-        "optim": {"name": "adam+ssbroyden", "lr": 3e-3, "switch_at": 300, "then_lr": 1.0},
-    },
-    "convection-50": {
-        "method": "lpinn",
-        "constraints": "hard",
-        "steps": 600,
-        "eval_every": 100,
-        "model": {"width": 20, "depth": 3},
-        "sampler": {"method": "sobol"},
-        "optim": {"name": "adam+ssbroyden", "lr": 3e-3, "switch_at": 300, "then_lr": 1.0},
-    },
+    "convection": _convection_lpinn(),
+    "convection-50": _convection_lpinn(),
     # allen-cahn-nd: poisson-nd's SDGD recipe on the same ball, solution and ansatz (the nonlinear
     # term u - u³ adds no derivative); measured in docs/benchmarks.md ("Zoo defaults").
-    "allen-cahn-nd": {
-        "constraints": "hard",  # u = (1 - |x|²)·N(x)
-        "steps": 4000,
-        "eval_every": 500,
-        "model": {"width": 128, "depth": 3},
-        "sampler": {"sizes": {"pde": 100}, "resample_every": 1},
-        "sdgd": {"dims": 5},
-        "optim": {"name": "normuon", "lr": 5e-3, "schedule": "exp", "decay": 0.7},
-    },
+    "allen-cahn-nd": _sdgd_ball(),
     # Inverse problems (docs/inverse.md; `python benchmarks/inverse.py` measures them): the forward
     # recipe of the same equation, the unknowns log-parametrised and trained with the network.
     "burgers-inverse": {
