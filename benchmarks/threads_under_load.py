@@ -50,13 +50,16 @@ CONFIGS = {  # name: (threads argument, extra environment)
     "1 thread": (1, {}),
     "2 threads": (2, {}),
     "2 threads, OMP_WAIT_POLICY=PASSIVE": (2, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "2 threads, GOMP_SPINCOUNT=10000": (2, {"GOMP_SPINCOUNT": "10000"}),
+    "2 threads, GOMP_SPINCOUNT=100000": (2, {"GOMP_SPINCOUNT": "100000"}),
     "threads = 0 in a library process": (0, {}),
     "threads = 0 under the physopt program": (0, {"OMP_WAIT_POLICY": "PASSIVE"}),
 }
 
 
 def measure(threads: int, env: dict[str, str], steps: int) -> tuple[float, float, int]:
-    full = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")} | env
+    ours = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    full = {k: v for k, v in os.environ.items() if k not in ours} | env
     out = subprocess.run([sys.executable, "-c", STEP, str(threads), str(steps)], capture_output=True, text=True,
                          check=True, env=full)
     wall, cpu, used = out.stdout.split()[-3:]
