@@ -209,7 +209,7 @@ def _report(b: Built, cfg: RunConfig, fit: FitResult, out: Path | None, problem_
                      if k.startswith(("multiplier/", "multiplier_max/", "penalty/"))},
         roles={k: r.kind for k, r in b.objective.roles.items()}, violations=_violations(b),
         trainable=b.params.snapshot(), unknowns=_unknowns(b), data_misfit=_data_misfit(b),
-        fields=_fields(fields, b),
+        fields=_fields(fields, b), switches=list(fit.switches),
     )
 
 

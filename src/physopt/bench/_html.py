@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._leaderboard import COLUMNS, reference_text, row_cells, settings_text, sorted_rows, summary_rows
+from ._leaderboard import COLUMNS, reference_text, row_cells, settings_text, sorted_rows, summary_rows, updates_text
 
 __all__ = ["plot_bars", "plot_error_vs_time", "render_html"]
 
@@ -113,6 +113,8 @@ def render_html(doc: dict[str, Any], plots: Path | None = None) -> str:
     parts = [f"<h1>physopt leaderboard</h1><p>Made by <code>{html.escape(doc['command'])}</code> on "
              f"{html.escape(doc['created'])} ({html.escape(doc['machine'])}).</p>",
              f'<p class="note">{html.escape(settings_text(doc))}</p>']
+    if updates_text(doc):
+        parts.append(f'<p class="note">{html.escape(updates_text(doc))}</p>')
     if doc.get("note"):
         parts.append(f'<p class="note">{html.escape(doc["note"])}</p>')
     parts.append("<h2>Summary</h2>" + _table(["problem", "reference error", "best physopt rel. L2 (optimizer, "

@@ -74,6 +74,12 @@ def _table(header: list[str] | tuple[str, ...], rows: list[list[str]]) -> list[s
     ]
 
 
+def updates_text(doc: dict[str, Any]) -> str:
+    """Which problems' cells were rerun later, by what and when (``physopt.bench`` merge); "" if none."""
+    return " ".join(f"Rerun later for {', '.join(u['problems'])}: `{u['command']}` on {u['created']}."
+                    for u in doc.get("updates", []))
+
+
 def settings_text(doc: dict[str, Any]) -> str:
     """One paragraph: what a cell is and how it is scored."""
     s = doc["settings"]
@@ -97,6 +103,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
         "# physopt leaderboard", "",
         f"Made by `{doc['command']}` on {doc['created']} ({doc['machine']}).", "", settings_text(doc),
     ]
+    lines += ["", u] if (u := updates_text(doc)) else []
     if doc.get("note"):
         lines += ["", doc["note"]]
     lines += ["", "## Summary", ""]

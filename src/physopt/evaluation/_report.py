@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..training import PhaseSwitch, SwitchReason
 from ._inverse import DataMisfit, FieldResult, UnknownResult, inverse_markdown
 
 __all__ = ["Report", "versions"]
@@ -53,6 +54,8 @@ class Report:
     parametrisation: :class:`UnknownResult`) and ``data_misfit`` (RMS misfit of each ``Data``
     condition against its noise level: :class:`DataMisfit`) and ``fields`` (each unknown field's
     relative L2 error against its truth on the reference points: :class:`FieldResult`).
+    ``switches`` lists every change of optimizer phase with its step, time and reason
+    (:class:`~physopt.training.PhaseSwitch`; e.g. a switch at a fraction of the time budget).
     """
 
     problem: str
@@ -85,6 +88,7 @@ class Report:
     unknowns: dict[str, UnknownResult] = field(default_factory=dict)
     data_misfit: dict[str, DataMisfit] = field(default_factory=dict)
     fields: dict[str, FieldResult] = field(default_factory=dict)
+    switches: list[PhaseSwitch] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,6 +104,7 @@ class Report:
         data["unknowns"] = {k: UnknownResult(**v) for k, v in data.get("unknowns", {}).items()}
         data["data_misfit"] = {k: DataMisfit(**v) for k, v in data.get("data_misfit", {}).items()}
         data["fields"] = {k: FieldResult(**v) for k, v in data.get("fields", {}).items()}
+        data["switches"] = [PhaseSwitch(**{**w, "reason": SwitchReason(w["reason"])}) for w in data.get("switches", [])]
         return cls(**data)
 
     def to_markdown(self) -> str:
@@ -133,6 +138,12 @@ class Report:
         ]
         for k, v in self.residual_rms.items():
             lines.append(f"| {k} | {v:.3e} | {'yes' if k in self.constraint_violation else 'no'} |")
+        if self.switches:
+            budget = self.config.get("time_budget") or None
+            clock = self.config.get("budget_clock", "wall")
+            fraction = self.config.get("optim", {}).get("switch_fraction", 0.0)
+            lines += ["", "## Optimizer phases", ""]
+            lines += [f"* {w.describe(budget, clock, fraction)}" for w in self.switches]
         if self.trainable:
             lines += ["", "## Trained scalars", "", "| name | value |", "|---|---|"]
             lines += [f"| {k} | {v:.10g} |" for k, v in self.trainable.items()]

@@ -11,7 +11,7 @@ from ._callbacks import (
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
 from ._dgno import DGNOLoss, InverseResult, dgno_invert
-from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
+from ._fit import BUDGET_CLOCKS, Callback, FitResult, RunStatus, Trainer
 from ._insr import SCHEMES as INSR_SCHEMES
 from ._insr import InsrOptions, InsrResult, InsrTrajectory, TimeScheme, insr_solve
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
@@ -19,6 +19,7 @@ from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._params import Parameters
+from ._phase import SCHEDULES, Phase, PhaseSwitch, SwitchReason
 from ._physics_loss import PHYSICS_NORMS, PhysicsOperatorLoss
 from ._protocols import Batch, BatchSource, Loss
 from ._refine import RefineResult, VorticityResidual, negative_sobolev_norm, refine_last_layer
@@ -56,12 +57,14 @@ __all__ = [
     "RefineResult",
     "Parameters",
     "Phase",
+    "PhaseSwitch",
     "PhysicsOperatorLoss",
     "ProgressBar",
     "Role",
     "RoleKind",
     "RunStatus",
     "SampledDims",
+    "SwitchReason",
     "Sampler",
     "TimeScheme",
     "ShardedSampler",

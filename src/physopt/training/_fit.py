@@ -19,7 +19,7 @@ backward per step, and a line search evaluates several times.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import signal
 import threading
 import time
@@ -34,16 +34,16 @@ from .. import optim as optim_registry
 from ..optim import BlockedResiduals, ClosureOptimizer
 from ..runtime import Runtime
 from ._params import Parameters
+from ._phase import Phase, PhaseSwitch, SwitchReason
 from ._protocols import Batch, BatchSource, Loss
 
-__all__ = ["BUDGET_CLOCKS", "SCHEDULES", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
+__all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "RunStatus", "Trainer"]
 
 # What ``time_budget`` counts: wall-clock seconds, or CPU seconds of this process (all threads).
 # The CPU clock keeps budgets fair when other jobs share the cores (a benchmark grid run with
 # ``--jobs`` beside other work); with one torch thread it is the run's own compute time.
 BUDGET_CLOCKS = ("wall", "cpu")
-# Learning-rate schedules of a Phase (pure functions of the step, see Phase).
-SCHEDULES = ("constant", "exp", "cosine", "step")
+
 
 
 
@@ -58,57 +58,11 @@ class RunStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Phase:
-    """One optimizer applied for ``steps`` steps (``None``: until the run ends).
-
-    ``schedule`` is a pure function of the step ``k`` within the phase, so resuming needs no
-    scheduler state: ``"constant"``; ``"exp"``: lr · ``decay`` ** (k / 1000); ``"cosine"``:
-    lr · (1 + cos(π k / steps)) / 2 (torch's ``CosineAnnealingLR`` with ``T_max = steps``,
-    ``eta_min = 0``, stepped every step); ``"step"``: lr · ``decay`` ** ⌊k / ``period``⌋ (torch's
-    ``StepLR`` with ``step_size = period``, ``gamma = decay``). ``sizes`` limits
-    conditions to the first ``n`` points of their batch during this phase (a cheap warm-up on a
-    prefix of the training set: a Sobol prefix is itself evenly spread). Under a time budget,
-    ``budget_fraction`` also ends the phase once that fraction of the run's budget is spent
-    (whichever of ``steps`` and the fraction comes first), so a short budget still leaves the
-    next phase its share.
-    """
-
-    optimizer: str
-    steps: int | None
-    lr: float
-    options: Mapping[str, Any] = field(default_factory=dict)
-    schedule: str = "constant"
-    decay: float = 1.0
-    sizes: Mapping[str, int] = field(default_factory=dict)
-    period: int = 0
-    budget_fraction: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.budget_fraction < 1.0:
-            raise ValueError(f"budget_fraction must be in [0, 1), got {self.budget_fraction!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown lr schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
-        if self.schedule == "cosine" and not self.steps:
-            raise ValueError("the cosine schedule needs a phase with a number of steps")
-        if self.schedule == "step" and (not isinstance(self.period, int) or self.period < 1):
-            raise ValueError(f"the step schedule needs a period >= 1 step, got {self.period!r}")
-
-    def lr_at(self, k: int) -> float:
-        if self.schedule == "exp":
-            return self.lr * self.decay ** (k / 1000)
-        if self.schedule == "cosine":
-            assert self.steps is not None
-            return self.lr * (1 + math.cos(math.pi * min(k, self.steps) / self.steps)) / 2
-        if self.schedule == "step":
-            return self.lr * self.decay ** (k // self.period)
-        return self.lr
-
-
-@dataclass(frozen=True)
 class FitResult:
     """What a run produced. ``status`` is a :class:`RunStatus` (``completed``, ``time budget``,
     ``converged``, ``diverged``, ``interrupted``); ``message`` says why in words. Times are seconds of training
-    (evaluations included), summed over resumes: wall clock and process CPU time."""
+    (evaluations included), summed over resumes: wall clock and process CPU time. ``switches`` lists
+    every phase change (:class:`PhaseSwitch`) in order."""
 
     status: RunStatus
     message: str
@@ -117,6 +71,7 @@ class FitResult:
     history: list[dict[str, Any]]
     final: dict[str, Any]
     cpu_time_s: float = 0.0
+    switches: list[PhaseSwitch] = field(default_factory=list)
 
 
 class Callback(Protocol):
@@ -266,6 +221,7 @@ class Trainer:
         self.step = 0
         self.phase_index = 0
         self.phase_start = 0
+        self.switches: list[PhaseSwitch] = []
         self.elapsed = 0.0  # wall-clock seconds of training (perf_counter), summed over resumes
         self.cpu_elapsed = 0.0  # process CPU seconds of training (process_time, all threads)
         self.history: list[dict[str, Any]] = []
@@ -305,6 +261,7 @@ class Trainer:
             "step": self.step,
             "phase_index": self.phase_index,
             "phase_start": self.phase_start,
+            "switches": [{**dataclasses.asdict(w), "reason": str(w.reason)} for w in self.switches],
             "elapsed": self.elapsed,
             "cpu_elapsed": self.cpu_elapsed,
             "model": self.model.state_dict(),
@@ -321,6 +278,8 @@ class Trainer:
         self.step = int(state["step"])
         self.phase_index = int(state["phase_index"])
         self.phase_start = int(state["phase_start"])
+        # Absent in checkpoints written before switches were recorded.
+        self.switches = [PhaseSwitch(**{**w, "reason": SwitchReason(w["reason"])}) for w in state.get("switches", [])]
         self.elapsed = float(state["elapsed"])
         self.cpu_elapsed = float(state.get("cpu_elapsed", 0.0))  # absent in checkpoints before budget_clock
         self.model.load_state_dict(state["model"])
@@ -339,10 +298,12 @@ class Trainer:
         self.last_metrics = dict(state["last_metrics"])
 
     # ------------------------------------------------------------------ loop
-    def _advance_phase(self) -> bool:
-        """Move to the next phase; False when there is none."""
+    def _advance_phase(self, reason: SwitchReason) -> bool:
+        """Move to the next phase (recording why); False when there is none."""
         if self.phase_index + 1 >= len(self.phases):
             return False
+        self.switches.append(PhaseSwitch(self.step, round(self.elapsed, 3), round(self.cpu_elapsed, 3),
+                                         self.phase.optimizer, self.phases[self.phase_index + 1].optimizer, reason))
         self.phase_index += 1
         self.phase_start = self.step
         self.optimizer = self._new_optimizer()
@@ -497,7 +458,8 @@ class Trainer:
                 signal.signal(signal.SIGINT, restore)
         final = {"loss": self.history[-1].get("loss") if self.history else None, **self.last_metrics}
         status = RunStatus(status)
-        result = FitResult(status, message, self.step, self.elapsed, list(self.history), final, self.cpu_elapsed)
+        result = FitResult(status, message, self.step, self.elapsed, list(self.history), final, self.cpu_elapsed,
+                           list(self.switches))
         for cb in self.callbacks:
             cb.on_end(self, result)
         return result
@@ -529,10 +491,10 @@ class Trainer:
                 unit = "CPU s" if self.budget_clock == "cpu" else "s"
                 return RunStatus.TIME_BUDGET, f"time budget of {self.time_budget:g} {unit} reached at step {self.step}"
             if self.phase.steps is not None and self.step - self.phase_start >= self.phase.steps:
-                self._advance_phase()
+                self._advance_phase(SwitchReason.STEPS)
             elif (self.time_budget is not None and self.phase.budget_fraction > 0
                   and spent >= self.phase.budget_fraction * self.time_budget):
-                self._advance_phase()
+                self._advance_phase(SwitchReason.BUDGET_FRACTION)
             values = self._one_step()
             self.step += 1
             self.elapsed = time.perf_counter() - started
@@ -546,7 +508,7 @@ class Trainer:
             # Only closure optimizers finish on their own (OptimizerStatus); first-order ones run their steps.
             stopped = isinstance(self.optimizer, ClosureOptimizer) and self.optimizer.status.finished
             opt_status = str(self.optimizer.status) if stopped else ""
-            finished = stopped and not self._advance_phase()
+            finished = stopped and not self._advance_phase(SwitchReason.OPTIMIZER_STOPPED)
             if finished and not done:
                 self._watch.check(self.step, self.model)
                 self._record(values, evaluate=True)
