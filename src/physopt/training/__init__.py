@@ -11,7 +11,7 @@ from ._callbacks import (
 from ._causal import Causal
 from ._dataset import DatasetBatches, Pairs
 from ._dgno import DGNOLoss, InverseResult, dgno_invert
-from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer
+from ._fit import BUDGET_CLOCKS, SCHEDULES, Callback, FitResult, Phase, RunStatus, Trainer, on_plateau
 from ._insr import SCHEMES as INSR_SCHEMES
 from ._insr import InsrOptions, InsrResult, InsrTrajectory, TimeScheme, insr_solve
 from ._lpinn import LagrangianNet, lagrangian_net, lagrangian_problem
@@ -78,6 +78,7 @@ __all__ = [
     "lagrangian_net",
     "lagrangian_problem",
     "negative_sobolev_norm",
+    "on_plateau",
     "refine_last_layer",
     "relative_h1",
     "relative_l2",

@@ -36,7 +36,7 @@ from ..runtime import Runtime
 from ._params import Parameters
 from ._protocols import Batch, BatchSource, Loss
 
-__all__ = ["BUDGET_CLOCKS", "SCHEDULES", "Callback", "FitResult", "Phase", "RunStatus", "Trainer"]
+__all__ = ["BUDGET_CLOCKS", "SCHEDULES", "Callback", "FitResult", "Phase", "RunStatus", "Trainer", "on_plateau"]
 
 # What ``time_budget`` counts: wall-clock seconds, or CPU seconds of this process (all threads).
 # The CPU clock keeps budgets fair when other jobs share the cores (a benchmark grid run with
@@ -70,7 +70,9 @@ class Phase:
     prefix of the training set: a Sobol prefix is itself evenly spread). Under a time budget,
     ``budget_fraction`` also ends the phase once that fraction of the run's budget is spent
     (whichever of ``steps`` and the fraction comes first), so a short budget still leaves the
-    next phase its share.
+    next phase its share. ``plateau`` > 0 also ends the phase once its loss stops improving
+    (:func:`on_plateau` with window ``plateau`` steps and relative drop ``plateau_drop``, tested at
+    the logged steps), whichever comes first.
     """
 
     optimizer: str
@@ -82,8 +84,14 @@ class Phase:
     sizes: Mapping[str, int] = field(default_factory=dict)
     period: int = 0
     budget_fraction: float = 0.0
+    plateau: int = 0
+    plateau_drop: float = 0.1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.plateau, int) or self.plateau < 0:
+            raise ValueError(f"plateau must be a number of steps >= 0 (0 = off), got {self.plateau!r}")
+        if not 0.0 < self.plateau_drop < 1.0:
+            raise ValueError(f"plateau_drop must be in (0, 1), got {self.plateau_drop!r}")
         if not 0.0 <= self.budget_fraction < 1.0:
             raise ValueError(f"budget_fraction must be in [0, 1), got {self.budget_fraction!r}")
         if self.schedule not in SCHEDULES:
@@ -102,6 +110,33 @@ class Phase:
         if self.schedule == "step":
             return self.lr * self.decay ** (k // self.period)
         return self.lr
+
+
+def on_plateau(history: Sequence[Mapping[str, Any]], *, start: int, step: int, window: int, drop: float) -> bool:
+    """Whether a phase that began at step ``start`` has stopped improving by step ``step``.
+
+    With ``L`` the logged losses of the phase (records with ``start < record step <= step``):
+    plateau when ``min L over the last window steps > (1 - drop) · min L before them``, i.e. the
+    best loss of the last ``window`` steps is not ``drop`` (relative) below the best before. Needs
+    ``step - start >= 2 window`` (a first window to compare against); ``min`` makes the test
+    indifferent to the ups and downs of a first-order optimizer's loss. A pure function of the
+    history, so a resumed run switches at the same step as the uninterrupted one.
+    """
+    if step - start < 2 * window:
+        return False
+    recent, before = math.inf, math.inf
+    for r in reversed(history):
+        k = r["step"]
+        if k <= start:
+            break
+        loss = r.get("loss")
+        if k > step or loss is None:
+            continue
+        if k > step - window:
+            recent = min(recent, loss)
+        else:
+            before = min(before, loss)
+    return recent < math.inf and before < math.inf and recent > (1.0 - drop) * before
 
 
 @dataclass(frozen=True)
@@ -532,6 +567,10 @@ class Trainer:
                 self._advance_phase()
             elif (self.time_budget is not None and self.phase.budget_fraction > 0
                   and spent >= self.phase.budget_fraction * self.time_budget):
+                self._advance_phase()
+            elif self.phase.plateau and self.history and self.history[-1]["step"] == self.step and on_plateau(
+                    self.history, start=self.phase_start, step=self.step, window=self.phase.plateau,
+                    drop=self.phase.plateau_drop):
                 self._advance_phase()
             values = self._one_step()
             self.step += 1
