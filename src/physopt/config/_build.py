@@ -53,9 +53,12 @@ def make_phases(cfg: RunConfig) -> list[Phase]:
         raise ConfigError(f"optim.switch_at must be >= 0, got {o.switch_at}")
     if not 0.0 <= o.switch_fraction < 1.0:
         raise ConfigError(f"optim.switch_fraction must be in [0, 1) (0 = by steps only), got {o.switch_fraction!r}")
+    if o.switch_plateau < 0 or not 0.0 < o.switch_drop < 1.0:
+        raise ConfigError(f"optim.switch_plateau must be >= 0 steps (0 = off) and optim.switch_drop in (0, 1), "
+                          f"got {o.switch_plateau} and {o.switch_drop!r}")
     return [
         Phase(names[0], o.switch_at, o.lr, o.options, o.schedule, o.decay, o.first_sizes,
-              budget_fraction=o.switch_fraction),
+              budget_fraction=o.switch_fraction, plateau=o.switch_plateau, plateau_drop=o.switch_drop),
         Phase(names[1], None, o.then_lr, o.then_options),
     ]
 

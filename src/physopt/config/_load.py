@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .. import optim as optim_pkg
 from ._generic import problem_defaults
+from ._methods import method_spec
 from ._schema import ConfigError, RunConfig, apply_overrides, from_dict, merge, to_dict
 
 __all__ = ["read_toml", "recommended_optim", "resolve"]
@@ -33,7 +35,13 @@ def resolve(
     overrides: list[str] | None = None,
 ) -> RunConfig:
     """Defaults < problem defaults (a zoo problem's tuned entry, else the generic recipe
-    :data:`GENERIC_DEFAULTS`) < config file < flags (``None`` values ignored) < ``--set``.
+    :data:`GENERIC_DEFAULTS`) < the method's plan < config file < flags (``None`` values ignored) <
+    ``--set``.
+
+    The method's plan (:attr:`MethodSpec.plan`, e.g. Deep Ritz's fresh points and Adam) replaces
+    what the problem's recipe says about the same keys: that recipe was tuned for the strong-form
+    PINN. The method is read from the layered result, so ``--method`` and a file's ``method`` both
+    bring their plan.
 
     A problem's ``optim`` table is tuned for its own optimizer. When the file, a flag or ``--set``
     picks another one, each phase whose method changed starts from that method's recommended
@@ -46,6 +54,10 @@ def resolve(
     name = problem or file_data.get("problem") or RunConfig.problem
     defaults = problem_defaults(name)
     data = _layer(name, defaults, file_data, flags, overrides)
+    plan = _method_plan(data.get("method"))
+    if plan:
+        defaults = merge(defaults, plan)
+        data = _layer(name, defaults, file_data, flags, overrides)
     tuned = {"name": RunConfig().optim.name, **defaults.get("optim", {})}
     chosen = data["optim"].get("name")
     if isinstance(chosen, str) and chosen.lower() != tuned["name"].lower():
@@ -54,11 +66,26 @@ def resolve(
     return from_dict(data)
 
 
+def _method_plan(method: Any) -> dict[str, Any]:
+    """Method ``method``'s plan as plain nested dicts (``{}`` for a method without one; an unknown
+    name is left for :func:`build` to report)."""
+    try:
+        plan = method_spec(method).plan
+    except ValueError:
+        return {}
+    return _plain(plan)
+
+
+def _plain(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in table.items()}
+
+
 def _switched_optim(tuned: dict[str, Any], chosen: str) -> dict[str, Any]:
     """The problem's ``optim`` table ``tuned`` moved to optimizer (or chain) ``chosen``."""
     old, new = tuned["name"].lower().split("+"), chosen.lower().split("+")
     rec = recommended_optim(chosen)
-    table = {k: tuned[k] for k in ("switch_at", "switch_fraction", "first_sizes") if k in tuned}
+    plan = ("switch_at", "switch_fraction", "switch_plateau", "switch_drop", "first_sizes")
+    table = {k: tuned[k] for k in plan if k in tuned}
     table["name"] = chosen
     first = ("lr", "options", "schedule", "decay")
     table.update({k: tuned[k] for k in first if k in tuned} if new[0] == old[0] else

@@ -87,6 +87,9 @@ class OptimConfig:
     points. A single name runs all steps (``first_sizes`` then applies throughout).
     ``switch_fraction`` > 0 also switches once that fraction of ``time_budget`` is spent (whichever
     comes first), so a chain under a short budget still reaches its second optimizer.
+    ``switch_plateau`` > 0 also switches once the first optimizer's loss stops improving: its best
+    logged loss over the last ``switch_plateau`` steps is not ``switch_drop`` (relative) below its
+    best before them (:func:`physopt.training.on_plateau`; the loss is logged every ``log_every``).
     """
 
     name: str = "adam"
@@ -97,6 +100,8 @@ class OptimConfig:
     first_sizes: dict[str, int] = field(default_factory=dict)
     switch_at: int = 1000
     switch_fraction: float = 0.0
+    switch_plateau: int = 0
+    switch_drop: float = 0.1
     then_lr: float = 1.0
     then_options: dict[str, Any] = field(default_factory=dict)
 

@@ -19,7 +19,7 @@ from ._methods import ritz_problem, sdgd_problem, wos_problem
 from ._objective import ROLE_KINDS, Objective, Role, RoleKind
 from ._operator_loss import OPERATOR_LOSSES, OperatorLoss, grid_gradient, relative_h1, relative_l2
 from ._params import Parameters
-from ._phase import SCHEDULES, Phase, PhaseSwitch, SwitchReason
+from ._phase import SCHEDULES, Phase, PhaseSwitch, SwitchReason, on_plateau
 from ._physics_loss import PHYSICS_NORMS, PhysicsOperatorLoss
 from ._protocols import Batch, BatchSource, Loss
 from ._refine import RefineResult, VorticityResidual, negative_sobolev_norm, refine_last_layer
@@ -81,6 +81,7 @@ __all__ = [
     "lagrangian_net",
     "lagrangian_problem",
     "negative_sobolev_norm",
+    "on_plateau",
     "refine_last_layer",
     "relative_h1",
     "relative_l2",

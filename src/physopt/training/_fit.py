@@ -34,7 +34,7 @@ from .. import optim as optim_registry
 from ..optim import BlockedResiduals, ClosureOptimizer
 from ..runtime import Runtime
 from ._params import Parameters
-from ._phase import Phase, PhaseSwitch, SwitchReason
+from ._phase import Phase, PhaseSwitch, SwitchReason, on_plateau
 from ._protocols import Batch, BatchSource, Loss
 
 __all__ = ["BUDGET_CLOCKS", "Callback", "FitResult", "RunStatus", "Trainer"]
@@ -495,6 +495,10 @@ class Trainer:
             elif (self.time_budget is not None and self.phase.budget_fraction > 0
                   and spent >= self.phase.budget_fraction * self.time_budget):
                 self._advance_phase(SwitchReason.BUDGET_FRACTION)
+            elif self.phase.plateau and self.history and self.history[-1]["step"] == self.step and on_plateau(
+                    self.history, start=self.phase_start, step=self.step, window=self.phase.plateau,
+                    drop=self.phase.plateau_drop):
+                self._advance_phase(SwitchReason.PLATEAU)
             values = self._one_step()
             self.step += 1
             self.elapsed = time.perf_counter() - started

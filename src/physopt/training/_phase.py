@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["SCHEDULES", "Phase", "PhaseSwitch", "SwitchReason"]
+__all__ = ["SCHEDULES", "Phase", "PhaseSwitch", "SwitchReason", "on_plateau"]
 
 # Learning-rate schedules of a Phase (pure functions of the step, see Phase).
 SCHEDULES = ("constant", "exp", "cosine", "step")
@@ -20,6 +20,7 @@ class SwitchReason(StrEnum):
     STEPS = "steps"  # the phase ran its ``steps``
     BUDGET_FRACTION = "budget fraction"  # ``budget_fraction`` of the time budget was spent
     OPTIMIZER_STOPPED = "optimizer stopped"  # a closure optimizer finished on its own
+    PLATEAU = "plateau"  # the phase's loss stopped improving (``plateau``, :func:`on_plateau`)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class PhaseSwitch:
         spent = self.cpu_time_s if budget_clock == "cpu" else self.wall_time_s
         why = {SwitchReason.STEPS: "the phase's steps were done",
                SwitchReason.BUDGET_FRACTION: f"{fraction:g} of the {time_budget or 0:g} {unit} budget",
-               SwitchReason.OPTIMIZER_STOPPED: f"{self.left} stopped"}[self.reason]
+               SwitchReason.OPTIMIZER_STOPPED: f"{self.left} stopped",
+               SwitchReason.PLATEAU: f"{self.left}'s loss stopped improving"}[self.reason]
         return f"{self.left} → {self.entered} at step {self.step} ({spent:.1f} {unit}): {why}"
 
 
@@ -57,7 +59,9 @@ class Phase:
     prefix of the training set: a Sobol prefix is itself evenly spread). Under a time budget,
     ``budget_fraction`` also ends the phase once that fraction of the run's budget is spent
     (whichever of ``steps`` and the fraction comes first), so a short budget still leaves the
-    next phase its share.
+    next phase its share. ``plateau`` > 0 also ends the phase once its loss stops improving
+    (:func:`on_plateau` with window ``plateau`` steps and relative drop ``plateau_drop``, tested at
+    the logged steps), whichever comes first.
     """
 
     optimizer: str
@@ -69,8 +73,14 @@ class Phase:
     sizes: Mapping[str, int] = field(default_factory=dict)
     period: int = 0
     budget_fraction: float = 0.0
+    plateau: int = 0
+    plateau_drop: float = 0.1
 
     def __post_init__(self) -> None:
+        if not isinstance(self.plateau, int) or self.plateau < 0:
+            raise ValueError(f"plateau must be a number of steps >= 0 (0 = off), got {self.plateau!r}")
+        if not 0.0 < self.plateau_drop < 1.0:
+            raise ValueError(f"plateau_drop must be in (0, 1), got {self.plateau_drop!r}")
         if not 0.0 <= self.budget_fraction < 1.0:
             raise ValueError(f"budget_fraction must be in [0, 1), got {self.budget_fraction!r}")
         if self.schedule not in SCHEDULES:
@@ -89,3 +99,30 @@ class Phase:
         if self.schedule == "step":
             return self.lr * self.decay ** (k // self.period)
         return self.lr
+
+
+def on_plateau(history: Sequence[Mapping[str, Any]], *, start: int, step: int, window: int, drop: float) -> bool:
+    """Whether a phase that began at step ``start`` has stopped improving by step ``step``.
+
+    With ``L`` the logged losses of the phase (records with ``start < record step <= step``):
+    plateau when ``min L over the last window steps > (1 - drop) · min L before them``, i.e. the
+    best loss of the last ``window`` steps is not ``drop`` (relative) below the best before. Needs
+    ``step - start >= 2 window`` (a first window to compare against); ``min`` makes the test
+    indifferent to the ups and downs of a first-order optimizer's loss. A pure function of the
+    history, so a resumed run switches at the same step as the uninterrupted one.
+    """
+    if step - start < 2 * window:
+        return False
+    recent, before = math.inf, math.inf
+    for r in reversed(history):
+        k = r["step"]
+        if k <= start:
+            break
+        loss = r.get("loss")
+        if k > step or loss is None:
+            continue
+        if k > step - window:
+            recent = min(recent, loss)
+        else:
+            before = min(before, loss)
+    return recent < math.inf and before < math.inf and recent > (1.0 - drop) * before
