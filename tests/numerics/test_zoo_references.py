@@ -21,7 +21,9 @@ from physopt.problems.zoo import (
     diffusion_reaction_exact,
     helmholtz2d_exact,
     kovasznay_exact,
+    poisson1d_hf_exact,
     poisson2d_exact,
+    poisson2d_multiscale_exact,
     quantum_well_exact,
     wave_exact,
 )
@@ -35,6 +37,8 @@ CLOSED_FORMS = {
     "wave": wave_exact,
     "quantum-well": quantum_well_exact,
     "kovasznay": kovasznay_exact,
+    "poisson1d-hf": poisson1d_hf_exact,
+    "poisson2d-multiscale": poisson2d_multiscale_exact,
 }
 # Exact values of trainable scalars (the eigenvalue of the well).
 EXACT_TRAINABLE = {"quantum-well": {"E": QUANTUM_WELL_ENERGY}}

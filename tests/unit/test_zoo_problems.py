@@ -24,7 +24,8 @@ MODULES = {
     "cavity": "_cavity", "poisson-nd": "_sdgd", "allen-cahn-nd": "_sdgd", "p-laplacian": "_p_laplacian",
     "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
     "elastic-waves": "_elastic_waves", "navier-stokes-inverse": "_ns_inverse",
-    "poisson-field-inverse": "_field_inverse",
+    "poisson-field-inverse": "_field_inverse", "poisson1d-hf": "_high_frequency",
+    "poisson2d-multiscale": "_high_frequency",
 }
 
 

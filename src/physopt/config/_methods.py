@@ -28,6 +28,7 @@ from torch import nn
 from .. import optim as optim_pkg
 from ..problems import Problem
 from ..training import FitResult, Role, lagrangian_net, lagrangian_problem, ritz_problem, sdgd_problem, wos_problem
+from ._gphm import gphm_check, gphm_model, gphm_run
 from ._insr import insr_check, insr_model, insr_run
 from ._schema import RunConfig
 
@@ -141,6 +142,8 @@ METHODS: dict[str, MethodSpec] = {
                       lambda problem, cfg: wos_problem(problem, walks=cfg.wos.walks, epsilon=cfg.wos.epsilon)),
     "insr": MethodSpec("INSR: a spatial network stepped through time (Chen et al. 2023)",
                        lambda problem, cfg: problem, make_model=insr_model, check=insr_check, solver=insr_run),
+    "gp-hm": MethodSpec("GP-HM: Gaussian process, learned spectral mixture on a Kronecker grid (Fang et al. 2024)",
+                        lambda problem, cfg: problem, make_model=gphm_model, check=gphm_check, solver=gphm_run),
 }
 
 TRANSFORMS: tuple[TransformSpec, ...] = (

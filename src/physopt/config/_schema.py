@@ -21,6 +21,7 @@ __all__ = [
     "CausalConfig",
     "ConfigError",
     "DualsConfig",
+    "GphmConfig",
     "InsrConfig",
     "MoEConfig",
     "ModelConfig",
@@ -158,6 +159,24 @@ class InsrConfig:
 
 
 @dataclass(frozen=True)
+class GphmConfig:
+    """``method = "gp-hm"`` (:mod:`physopt.gp`, Fang et al. 2024): a grid of ``points`` nodes per
+    axis, ``components`` spectral-mixture components per axis with initial frequencies evenly on
+    ``[0, max_frequency]`` cycles per unit length, ``envelope`` ``matern52`` (Student-t spectrum) or
+    ``gaussian``, ``jitter`` on each kernel factor, the boundary likelihood weighted by
+    ``boundary_weight``, Adam from ``lr`` decaying geometrically to ``final_lr`` over ``steps``."""
+
+    points: int = 200
+    components: int = 30
+    max_frequency: float = 20.0
+    envelope: str = "matern52"
+    jitter: float = 1e-6
+    boundary_weight: float = 200.0
+    lr: float = 1e-2
+    final_lr: float = 1e-3
+
+
+@dataclass(frozen=True)
 class CausalConfig:
     """Causal weighting of the PDE residual over ``bins`` time bins (Wang et al. 2024):
     w_i = exp(-ε Σ_{k<i} L_k). ``epsilon`` 0 switches it off; a non-empty ``epsilons`` list is the
@@ -246,6 +265,7 @@ class RunConfig:
     sdgd: SdgdConfig = field(default_factory=SdgdConfig)
     wos: WosConfig = field(default_factory=WosConfig)
     insr: InsrConfig = field(default_factory=InsrConfig)
+    gphm: GphmConfig = field(default_factory=GphmConfig)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from ._diffusion_reaction import diffusion_reaction, diffusion_reaction_exact
 from ._elastic_waves import elastic_waves, elastic_waves_exact
 from ._field_inverse import poisson_field_inverse
 from ._helmholtz import helmholtz2d, helmholtz2d_exact
+from ._high_frequency import poisson1d_hf, poisson1d_hf_exact, poisson2d_multiscale, poisson2d_multiscale_exact
 from ._inverse import (
     LOTKA_VOLTERRA_RATES,
     burgers_inverse,
@@ -74,8 +75,12 @@ __all__ = [
     "ns_inverse_reference",
     "p_laplacian",
     "p_laplacian_source",
+    "poisson1d_hf",
+    "poisson1d_hf_exact",
     "poisson2d",
     "poisson2d_exact",
+    "poisson2d_multiscale",
+    "poisson2d_multiscale_exact",
     "poisson_nd",
     "quantum_barrier",
     "quantum_finite_well",
@@ -116,4 +121,6 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "kovasznay-inverse": kovasznay_inverse,
     "navier-stokes-inverse": navier_stokes_inverse,
     "poisson-field-inverse": poisson_field_inverse,
+    "poisson1d-hf": poisson1d_hf,
+    "poisson2d-multiscale": poisson2d_multiscale,
 }
