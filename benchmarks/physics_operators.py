@@ -49,14 +49,16 @@ from physopt.operators._darcy import node_faces, solve_darcy
 
 @dataclass(frozen=True)
 class Method:
-    """A row trained through ``physopt.learn``: the operator ``model`` kind, its ``--set`` overrides, and
-    whether the loss reads labels."""
+    """A row trained through ``physopt.learn``: the operator ``model`` kind and its ``--set`` overrides (the
+    labelled samples it reads follow from its resolved ``[physics]`` table)."""
 
     model: str
     sets: list[str] = field(default_factory=list)
-    labelled: bool = True
+    families: tuple[str, ...] | None = None  # None: every family with a discretised residual
 
     def applies(self, family: str) -> bool:  # the [physics] table needs the family's discretised residual
+        if self.families is not None:
+            return family in self.families
         return FAMILY_SPECS[family].residual is not None
 
 
@@ -105,13 +107,18 @@ def _stagger(name: str) -> Scripted:
 
 FNO = ["model.kind=fno", "model.modes=8", "model.width=24", "model.lifting=48", "model.mlp=0.5", "model.projection=48"]
 DATA_FREE = ["physics.data=false", "physics.weight=1"]
+WEAK = ["physics.form=weak", "physics.weight=1"]
 METHODS: dict[str, Method | Scripted] = {
     "data": Method("fno"),
-    "physics": Method("fno", [*DATA_FREE, "physics.norm=preconditioned"], labelled=False),
-    "physics-plain": Method("fno", [*DATA_FREE, "physics.norm=relative"], labelled=False),
+    "physics": Method("fno", [*DATA_FREE, "physics.norm=preconditioned"]),
+    "physics-plain": Method("fno", [*DATA_FREE, "physics.norm=relative"]),
     "data+physics": Method("fno", ["physics.weight=0.1", "physics.norm=preconditioned"]),
-    "lordnet": Method("lordnet", [*DATA_FREE, "physics.norm=preconditioned", "optim.lr=5e-3"], labelled=False),
-    "lordnet-msr": Method("lordnet", [*DATA_FREE, "physics.norm=msr", "optim.lr=5e-3"], labelled=False),
+    "lordnet": Method("lordnet", [*DATA_FREE, "physics.norm=preconditioned", "optim.lr=5e-3"]),
+    "lordnet-msr": Method("lordnet", [*DATA_FREE, "physics.norm=msr", "optim.lr=5e-3"]),
+    # 20 labelled instances: DGNO on its weak form (physics.form = weak), and its FNO peers
+    "dgno": Method("dgno", [*WEAK, "physics.labelled=20", "optim.lr=3e-3"], ("darcy",)),
+    "pino-20": Method("fno", ["physics.weight=1", "physics.norm=preconditioned", "physics.labelled=20"]),
+    "data-20": Method("fno", ["data.n_train=20"]),
     # poisson-annulus (physics_operators_wos.py): exact labels, Walk-on-Spheres labels, the Shortley-Weller residual
     "wos-data": _wos("data (solver)"),
     "wos-no": _wos("WoS-NO"),
@@ -131,7 +138,8 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "darcy": Family(["data.resolution=32"], ["data", "physics", "data+physics", "lordnet"]),
+    "darcy": Family(["data.resolution=32"], ["data", "physics", "data+physics", "lordnet", "dgno", "pino-20",
+                                             "data-20"]),
     "poisson-2d": Family(["data.resolution=32", *FNO], ["data", "physics", "lordnet", "energy", "stagger"]),
     "poisson-annulus": Family(["data.resolution=32"], ["wos-data", "wos-no", "wos-pinn"]),
     "poisson-1d": Family(["data.resolution=65"], ["data", "physics", "data+physics", "lordnet"]),
@@ -153,7 +161,9 @@ def run_once(family: str, method: Method | Scripted, epochs: int, seed: int, arg
             *args.set]
     r = train(family, method, epochs, base, seed).report
     test = next(iter(r.tests.values()))
-    return Outcome(test.mean, r.n_train if method.labelled else 0, r.cpu_time_s, r.inference_s, r.solver_s)
+    physics = r.config["physics"]
+    labelled = 0 if not physics["data"] else r.n_train if physics["labelled"] == -1 else physics["labelled"]
+    return Outcome(test.mean, labelled, r.cpu_time_s, r.inference_s, r.solver_s)
 
 
 def run_family(family: str, methods: list[str], args: argparse.Namespace) -> list[dict]:
