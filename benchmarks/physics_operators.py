@@ -1,14 +1,21 @@
 """Physics-informed and data-free operators (issue 16): family × method at equal training CPU time.
 
-Every method trains through ``physopt.learn`` on the same instances of a family within the same CPU
-budget: one calibration epoch is timed (process CPU seconds, one thread) and the run gets
-``floor(budget / seconds per epoch)`` epochs, so its cosine schedule anneals inside the budget. The
-table gives the test relative L2 (mean over the test instances), its ratio to the data-trained model
-of the same family, the labelled (solver-solved) training samples the loss reads, the training CPU
-seconds, and inference seconds per instance next to the family's own solver per instance.
+One table, family × method: ``data`` (FNO on solver labels), ``physics`` / ``data+physics`` (the
+family's discretised residual, PINO), ``lordnet`` (data-free), on ``poisson-annulus`` WoS-NO against
+exact labels and the Shortley–Weller PINN loss (``physics_operators_wos.py``), on ``poisson-2d``
+NeuralStagger against one fine FNO, both on the Dirichlet energy (``physics_operators_stagger.py``).
+The companion scripts' rows are trained by their own functions, imported here. Every method gets the
+same CPU budget: one calibration epoch is timed (process CPU seconds, one thread, first seed) and the
+method gets ``floor(budget / seconds per epoch)`` epochs, so its cosine schedule anneals inside the
+budget; then it is trained once per seed. The table gives medians over the seeds: the test relative
+L2 (mean over the test instances; poisson-annulus: over the nodes inside the annulus) with its
+min–max, its ratio to the family's labelled reference (``data``, ``wos-data``), the labelled
+(solver-solved) training samples the loss reads, the training CPU seconds, and inference seconds per
+instance (``physopt.learn`` rows: the report's wall clock; script rows: process CPU, median of 5
+batched passes; one thread either way) next to the family's own solver per instance (CPU).
 
-    python benchmarks/physics_operators.py --budget 60                         # every family, every method
-    python benchmarks/physics_operators.py --families darcy --methods data,lordnet --budget 300
+    python benchmarks/physics_operators.py --budget 30                          # the default families, 3 seeds
+    python benchmarks/physics_operators.py --families darcy --methods data,lordnet --budget 300 --seeds 0
     python benchmarks/physics_operators.py --families none --inference 64,128   # LordNet / FNO vs solver timing
     python benchmarks/physics_operators.py --families none --residuals          # the families' own residuals
 
@@ -25,9 +32,12 @@ import math
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import physics_operators_stagger as stagger_bench  # companion scripts in this directory: their rows join the table
+import physics_operators_wos as wos_bench
 import torch
 
 import physopt
@@ -39,78 +49,168 @@ from physopt.operators._darcy import node_faces, solve_darcy
 
 @dataclass(frozen=True)
 class Method:
-    """One row kind: the operator ``model`` kind, its ``--set`` overrides, and whether the loss reads labels."""
+    """A row trained through ``physopt.learn``: the operator ``model`` kind and its ``--set`` overrides (the
+    labelled samples it reads follow from its resolved ``[physics]`` table)."""
 
     model: str
     sets: list[str] = field(default_factory=list)
-    labelled: bool = True
+    families: tuple[str, ...] | None = None  # None: every family with a discretised residual
+
+    def applies(self, family: str) -> bool:  # the [physics] table needs the family's discretised residual
+        if self.families is not None:
+            return family in self.families
+        return FAMILY_SPECS[family].residual is not None
 
 
+@dataclass(frozen=True)
+class Scripted:
+    """A row trained by a companion script's function: ``run(family, epochs, seed, args) -> Outcome``."""
+
+    model: str
+    run: Callable[[str, int, int, argparse.Namespace], Outcome]
+    families: tuple[str, ...]
+
+    def applies(self, family: str) -> bool:
+        return family in self.families
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One trained run: test rel. L2, labelled samples read, training CPU s, inference and solver s per instance."""
+
+    rel_l2: float
+    labelled: int
+    cpu_s: float
+    inference_s: float | None
+    solver_s: float | None
+
+
+def _wos(name: str) -> Scripted:
+    def run(family: str, epochs: int, seed: int, args: argparse.Namespace) -> Outcome:
+        ns = argparse.Namespace(epochs=epochs, n_train=args.n_train, n_test=args.n_test, walks=args.walks,
+                                lr=5e-3, seed=seed)
+        r = wos_bench.run(name, ns, list(args.set))
+        return Outcome(r["rel_l2"], r["labelled"], r["train_cpu_s"],
+                       stagger_bench.inference(r["model"].eval(), r["test_inputs"]), None)
+    return Scripted("fno", run, ("poisson-annulus",))
+
+
+def _stagger(name: str) -> Scripted:
+    def run(family: str, epochs: int, seed: int, args: argparse.Namespace) -> Outcome:
+        resolution = int(next(s for s in FAMILIES[family].sets if s.startswith("data.resolution=")).split("=")[1])
+        ns = argparse.Namespace(resolution=resolution, epochs=epochs, n_train=args.n_train, n_test=args.n_test,
+                                lr=3e-3, seed=seed)
+        r = stagger_bench.run(name, ns)
+        return Outcome(r["rel_l2"], 0, r["train_cpu_s"], r["seq_s"], r["solver_s"])
+    return Scripted("stagger" if name.startswith("stagger") else "fno", run, ("poisson-2d",))
+
+
+FNO = ["model.kind=fno", "model.modes=8", "model.width=24", "model.lifting=48", "model.mlp=0.5", "model.projection=48"]
 DATA_FREE = ["physics.data=false", "physics.weight=1"]
-METHODS: dict[str, Method] = {
+WEAK = ["physics.form=weak", "physics.weight=1"]
+METHODS: dict[str, Method | Scripted] = {
     "data": Method("fno"),
-    "physics": Method("fno", [*DATA_FREE, "physics.norm=preconditioned"], labelled=False),
-    "physics-plain": Method("fno", [*DATA_FREE, "physics.norm=relative"], labelled=False),
+    "physics": Method("fno", [*DATA_FREE, "physics.norm=preconditioned"]),
+    "physics-plain": Method("fno", [*DATA_FREE, "physics.norm=relative"]),
     "data+physics": Method("fno", ["physics.weight=0.1", "physics.norm=preconditioned"]),
-    "lordnet": Method("lordnet", [*DATA_FREE, "physics.norm=preconditioned", "optim.lr=5e-3"], labelled=False),
-    "lordnet-msr": Method("lordnet", [*DATA_FREE, "physics.norm=msr", "optim.lr=5e-3"], labelled=False),
-    # ---- WoS-NO, DGNO, NeuralStagger (branch `wosno`): add their Method entries here, or rows through
-    # ---- EXTRA_ROWS below when a method does not train through physopt.learn.
+    "lordnet": Method("lordnet", [*DATA_FREE, "physics.norm=preconditioned", "optim.lr=5e-3"]),
+    "lordnet-msr": Method("lordnet", [*DATA_FREE, "physics.norm=msr", "optim.lr=5e-3"]),
+    # 20 labelled instances: DGNO on its weak form (physics.form = weak), and its FNO peers
+    "dgno": Method("dgno", [*WEAK, "physics.labelled=20", "optim.lr=3e-3"], ("darcy",)),
+    "pino-20": Method("fno", ["physics.weight=1", "physics.norm=preconditioned", "physics.labelled=20"]),
+    "data-20": Method("fno", ["data.n_train=20"]),
+    # poisson-annulus (physics_operators_wos.py): exact labels, Walk-on-Spheres labels, the Shortley-Weller residual
+    "wos-data": _wos("data (solver)"),
+    "wos-no": _wos("WoS-NO"),
+    "wos-pinn": _wos("PINN loss"),
+    # poisson-2d (physics_operators_stagger.py): the Dirichlet energy, one fine FNO and 2x2 staggered FNOs
+    "energy": _stagger("fine"),
+    "stagger": _stagger("stagger 2"),
 }
-# Callables ``(args) -> list[dict]`` returning finished rows with the keys of ``row()`` (other helpers' methods).
-EXTRA_ROWS: list = []
 
-# Per-family data settings: the same for every method of the family.
-FAMILIES: dict[str, list[str]] = {
-    "darcy": ["data.resolution=32"],
-    "poisson-2d": ["data.resolution=32"],
-    "poisson-1d": ["data.resolution=65"],
-    "burgers-1d": ["data.resolution=128", "family.trajectory=true", "family.snapshots=20"],
+
+@dataclass(frozen=True)
+class Family:
+    """A family's data settings (the same for every method) and the methods that apply to it, in table order."""
+
+    sets: list[str]
+    methods: list[str]
+
+
+FAMILIES: dict[str, Family] = {
+    "darcy": Family(["data.resolution=32"], ["data", "physics", "data+physics", "lordnet", "dgno", "pino-20",
+                                             "data-20"]),
+    "poisson-2d": Family(["data.resolution=32", *FNO], ["data", "physics", "lordnet", "energy", "stagger"]),
+    "poisson-annulus": Family(["data.resolution=32"], ["wos-data", "wos-no", "wos-pinn"]),
+    "poisson-1d": Family(["data.resolution=65"], ["data", "physics", "data+physics", "lordnet"]),
+    "burgers-1d": Family(["data.resolution=128", "family.trajectory=true", "family.snapshots=20"],
+                         ["data", "physics", "data+physics", "lordnet"]),
 }
-
-
-def row(*, family: str, method: str, model: str, rel_l2: float, labelled: int, cpu_s: float, epochs: int,
-        inference_s: float | None, solver_s: float | None) -> dict:
-    return {"family": family, "method": method, "model": model, "rel_l2": rel_l2, "labelled": labelled,
-            "cpu_s": cpu_s, "epochs": epochs, "inference_s": inference_s, "solver_s": solver_s}
+DATA_ROWS = ("data", "wos-data")  # the labelled reference of a family's "vs data" column
 
 
 def train(family: str, method: Method, epochs: int, base: list[str], seed: int):
     return physopt.learn(family, model=method.model, epochs=epochs, seed=seed,
-                         overrides=[*base, *FAMILIES[family], *method.sets])
+                         overrides=[*base, *FAMILIES[family].sets, *method.sets])
+
+
+def run_once(family: str, method: Method | Scripted, epochs: int, seed: int, args: argparse.Namespace) -> Outcome:
+    if isinstance(method, Scripted):
+        return method.run(family, epochs, seed, args)
+    base = [f"data.n_train={args.n_train}", "data.n_val=50", f"data.n_test={args.n_test}", "threads=1", "plots=0",
+            *args.set]
+    r = train(family, method, epochs, base, seed).report
+    test = next(iter(r.tests.values()))
+    physics = r.config["physics"]
+    labelled = 0 if not physics["data"] else r.n_train if physics["labelled"] == -1 else physics["labelled"]
+    return Outcome(test.mean, labelled, r.cpu_time_s, r.inference_s, r.solver_s)
 
 
 def run_family(family: str, methods: list[str], args: argparse.Namespace) -> list[dict]:
-    base = [f"data.n_train={args.n_train}", "data.n_val=50", f"data.n_test={args.n_test}", "threads=1", "plots=0",
-            *args.set]
+    """Each method: epochs from one timed epoch (first seed), then every seed; medians over the seeds."""
     rows = []
     for name in methods:
         method = METHODS[name]
-        probe = train(family, method, 1, base, args.seed)
-        epochs = max(1, math.floor(args.budget / probe.report.cpu_time_s))
-        print(f"  {family} {name}: {probe.report.cpu_time_s:.2f} CPU s per epoch -> {epochs} epochs",
-              file=sys.stderr, flush=True)
-        r = train(family, method, epochs, base, args.seed).report
-        test = next(iter(r.tests.values()))
-        rows.append(row(family=family, method=name, model=method.model, rel_l2=test.mean,
-                        labelled=r.n_train if method.labelled else 0, cpu_s=r.cpu_time_s, epochs=epochs,
-                        inference_s=r.inference_s, solver_s=r.solver_s))
+        probe = run_once(family, method, 1, args.seeds[0], args)
+        epochs = max(1, math.floor(args.budget / probe.cpu_s))
+        print(f"  {family} {name}: {probe.cpu_s:.2f} CPU s per epoch -> {epochs} epochs", file=sys.stderr, flush=True)
+        runs = [run_once(family, method, epochs, seed, args) for seed in args.seeds]
+        errors = [o.rel_l2 for o in runs]
+        print(f"    rel. L2 per seed {[round(e, 4) for e in errors]}", file=sys.stderr, flush=True)
+
+        def med(key: str, runs: list[Outcome] = runs) -> float | None:
+            values = [getattr(o, key) for o in runs if getattr(o, key) is not None]
+            return statistics.median(values) if values else None
+
+        rows.append(row(family=family, method=name, model=method.model, rel_l2=statistics.median(errors),
+                        spread=(min(errors), max(errors)), labelled=runs[0].labelled, cpu_s=med("cpu_s"),
+                        epochs=epochs, inference_s=med("inference_s"), solver_s=med("solver_s")))
     return rows
+
+
+def row(*, family: str, method: str, model: str, rel_l2: float, spread: tuple[float, float], labelled: int,
+        cpu_s: float, epochs: int, inference_s: float | None, solver_s: float | None) -> dict:
+    return {"family": family, "method": method, "model": model, "rel_l2": rel_l2, "spread": spread,
+            "labelled": labelled, "cpu_s": cpu_s, "epochs": epochs, "inference_s": inference_s, "solver_s": solver_s}
 
 
 def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     print(f"\nphysics-informed operators: {args.n_train} training / {args.n_test} test instances, budget "
-          f"{args.budget:g} CPU s per method, seed {args.seed}, sets {args.set}\n")
-    print("| family | method | model | labelled samples | test rel. L2 | vs data | epochs | training CPU s | "
-          "inference s/instance (wall) | solver s/instance (CPU) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    data = {r["family"]: r["rel_l2"] for r in rows if r["method"] == "data"}
+          f"{args.budget:g} CPU s per method, seeds {','.join(map(str, args.seeds))} (median, min-max), "
+          f"sets {args.set}\n")
+    print("| family | method | model | labelled samples | test rel. L2 | min - max | vs data | epochs | "
+          "training CPU s | inference s/instance | solver s/instance | solver / inference |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    data = {r["family"]: r["rel_l2"] for r in rows if r["method"] in DATA_ROWS}
     for r in rows:
         vs = f"{r['rel_l2'] / data[r['family']]:.2f}" if r["family"] in data else "n/a"
         inf = "n/a" if r["inference_s"] is None else f"{r['inference_s']:.2e}"
         sol = "n/a" if r["solver_s"] is None else f"{r['solver_s']:.2e}"
-        print(f"| {r['family']} | {r['method']} | {r['model']} | {r['labelled']} | {r['rel_l2']:.4f} | {vs} | "
-              f"{r['epochs']} | {r['cpu_s']:.0f} | {inf} | {sol} |")
+        timed = r["inference_s"] is not None and r["solver_s"] is not None
+        ratio = f"{r['solver_s'] / r['inference_s']:.1f}" if timed else "n/a"
+        lo, hi = r["spread"]
+        print(f"| {r['family']} | {r['method']} | {r['model']} | {r['labelled']} | {r['rel_l2']:.4f} | "
+              f"{lo:.4f} - {hi:.4f} | {vs} | {r['epochs']} | {r['cpu_s']:.0f} | {inf} | {sol} | {ratio} |")
 
 
 def _median_seconds(fn, repeats: int = 3) -> float:
@@ -132,7 +232,7 @@ def inference_table(resolutions: list[int], args: argparse.Namespace) -> None:
           "family solver / lordnet | solver / fno |")
     print("|---|---|---|---|---|---|---|---|")
     for n in resolutions:
-        data = load_family("darcy", n=args.batch, resolution=n, seed=args.seed, options=options)
+        data = load_family("darcy", n=args.batch, resolution=n, seed=args.seeds[0], options=options)
         plain = _median_seconds(lambda data=data: [solve_darcy(*node_faces(a[0])) for a in data.inputs]) / data.n
         family_solver = data.solve_time_s
         x = torch.from_numpy(data.inputs).float()
@@ -165,7 +265,7 @@ def residual_table(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|")
     for name, n, options in RESIDUAL_CASES:
         spec, opts = FAMILY_SPECS[name], family_options(name, options)
-        data = load_family(name, n=args.batch, resolution=n, seed=args.seed, options=opts)
+        data = load_family(name, n=args.batch, resolution=n, seed=args.seeds[0], options=opts)
         a, u = torch.from_numpy(data.inputs), torch.from_numpy(data.outputs)
         rel = spec.residual(opts, a, u).relative()
         floor = ""
@@ -179,29 +279,37 @@ def residual_table(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--families", default=",".join(FAMILIES), help="comma-separated, or 'none'")
-    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--families", default="darcy,poisson-2d,poisson-annulus", help="comma-separated, or 'none'")
+    p.add_argument("--methods", default="", help="comma-separated (default: each family's own list)")
     p.add_argument("--budget", type=float, default=60.0, help="training CPU seconds per method")
     p.add_argument("--n-train", type=int, default=200)
     p.add_argument("--n-test", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated; the table gives medians")
+    p.add_argument("--walks", type=int, default=16, help="Walk-on-Spheres walks per node (wos-no)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every run")
     p.add_argument("--inference", default="", help="Darcy grids for the timing table, e.g. 64,128")
     p.add_argument("--batch", type=int, default=20, help="instances per timing batch / residual table")
     p.add_argument("--residuals", action="store_true", help="print the families' residual table")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
+    try:
+        args.seeds = [int(s) for s in args.seeds.split(",") if s]
+    except ValueError:
+        p.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
+    if not args.seeds:
+        p.error("--seeds needs at least one seed")
     families = [] if args.families == "none" else [f for f in args.families.split(",") if f]
-    methods = [m for m in args.methods.split(",") if m]
     for name in families:
         if name not in FAMILIES:
             p.error(f"unknown family {name!r}; choose from {', '.join(FAMILIES)} or none")
-    for name in methods:
+    chosen = [m for m in args.methods.split(",") if m]
+    for name in chosen:
         if name not in METHODS:
             p.error(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
-    rows = [r for f in families for r in run_family(f, methods, args)]
-    for extra in EXTRA_ROWS:
-        rows += extra(args)
+        if families and not any(METHODS[name].applies(f) for f in families):
+            p.error(f"method {name!r} applies to none of the families {', '.join(families)}")
+    rows = [r for f in families
+            for r in run_family(f, [m for m in chosen or FAMILIES[f].methods if METHODS[m].applies(f)], args)]
     if rows:
         print_table(rows, args)
     if args.residuals:

@@ -112,7 +112,8 @@ def run(name: str, args) -> dict[str, object]:
     else:
         parallel = sequential
     return {"model": name, "rel_l2": err, "train_cpu_s": fit.cpu_time_s, "seq_s": sequential, "par_s": parallel,
-            "params": sum(p.numel() for p in model.parameters())}
+            "params": sum(p.numel() for p in model.parameters()), "epochs": cfg.epochs,
+            "solver_s": test.solve_time_s}
 
 
 def main(argv: list[str] | None = None) -> int:

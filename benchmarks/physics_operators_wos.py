@@ -123,7 +123,8 @@ def run(method: str, args, sets: list[str]) -> dict[str, object]:
     test = b.splits.tests[next(iter(b.splits.tests))]
     return {"method": method, "rel_l2": inside_error(b.model, test, b.runtime), "train_cpu_s": fit.cpu_time_s,
             "label_cpu_s": label_cpu if method != "data (solver)" else b.splits.train.solve_time_s * b.splits.train.n,
-            "labelled": labelled, "status": fit.status}
+            "labelled": labelled, "status": fit.status, "epochs": cfg.epochs,
+            "model": b.model, "test_inputs": b.runtime.tensor(test.inputs)}  # for the joined table's timings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for method in args.methods.split(","):
         rows.append(run(method, args, args.set))
-        print(f"  {rows[-1]}", file=sys.stderr, flush=True)
+        print(f"  {method}: rel L2 {rows[-1]['rel_l2']:.4f} in {rows[-1]['train_cpu_s']:.1f} CPU s", file=sys.stderr,
+              flush=True)
     print(f"\n{FAMILY} 32x32, FNO, {args.epochs} epochs x {args.n_train} instances, {args.walks} walks/node, "
           f"test: {args.n_test} instances, rel. L2 inside the annulus (physopt {physopt.__version__})\n")
     print("| method | test rel. L2 | training CPU s | label CPU s | labelled samples |")

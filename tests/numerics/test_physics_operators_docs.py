@@ -34,7 +34,8 @@ def test_the_data_free_example_learns_without_labels(tmp_path, monkeypatch):
 @pytest.mark.slow  # about 40 CPU-seconds: three methods on two small families for ~1 CPU s each, and timings
 def test_the_benchmark_of_the_doc_runs_and_prints_its_tables(tmp_path):
     command = ["benchmarks/physics_operators.py", "--families", "poisson-1d,burgers-1d", "--methods",
-               "data,physics,lordnet", "--budget", "1", "--n-train", "20", "--n-test", "10", "--inference", "16"]
+               "data,physics,lordnet", "--budget", "1", "--n-train", "20", "--n-test", "10", "--seeds", "0,1",
+               "--inference", "16"]
     assert command[0] in DOC.read_text()
     done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900,
                           env={"PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1",
@@ -45,3 +46,6 @@ def test_the_benchmark_of_the_doc_runs_and_prints_its_tables(tmp_path):
     cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows[1:7]]
     assert {c[1] for c in cells} == {"data", "physics", "lordnet"}
     assert all((c[3] == "0") == (c[1] != "data") for c in cells)  # the data-free methods read no labelled sample
+    for c in cells:  # the median of two seeds lies between them
+        lo, hi = (float(v) for v in c[5].split(" - "))
+        assert lo <= float(c[4]) <= hi

@@ -61,7 +61,8 @@ def test_the_physics_loss_alone_drives_the_test_error_down(tmp_path):
         "model.modes=8", "physics.weight=1", "physics.data=false", "physics.norm=preconditioned", "optim.lr=3e-3"])
     assert run.history[0]["rel_l2"] > 0.9  # validation error after the first epoch: nothing learned yet
     assert run.report.tests["33"].mean < 0.4
-    assert run.report.config["physics"] == {"weight": 1.0, "data": False, "norm": "preconditioned"}
+    assert run.report.config["physics"] == {"weight": 1.0, "data": False, "norm": "preconditioned", "form": "strong",
+                                            "labelled": -1, "tests": 200, "radius": [0.08, 0.25]}
 
 
 def test_list_families_says_which_take_a_physics_loss(capsys):

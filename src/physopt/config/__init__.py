@@ -8,7 +8,7 @@ from ._learn_build import LearnBuilt, build_learn, operator_model, pairs_of
 from ._load import read_toml, recommended_optim, resolve
 from ._methods import METHODS, TRANSFORMS, MethodSpec, TransformSpec, method_spec
 from ._modes import CONSTRAINT_MODES, CONSTRAINTS, ConstraintMode, constraint_mode
-from ._physics import PhysicsConfig
+from ._physics import PHYSICS_FORMS, PhysicsConfig, PhysicsForm
 from ._problems import is_problem_file, load_problem
 from ._schema import (
     PROBLEM_DEFAULTS,
@@ -38,6 +38,7 @@ __all__ = [
     "GENERIC_DEFAULTS",
     "LEARN_DEFAULTS",
     "METHODS",
+    "PHYSICS_FORMS",
     "PROBLEM_DEFAULTS",
     "TRANSFORMS",
     "Built",
@@ -52,6 +53,7 @@ __all__ = [
     "LearnConfig",
     "LearnOptimConfig",
     "PhysicsConfig",
+    "PhysicsForm",
     "MethodSpec",
     "ModelConfig",
     "OptimConfig",

@@ -19,7 +19,7 @@ from ..runtime import Runtime
 from ..training import BUDGET_CLOCKS, SCHEDULES, DatasetBatches, OperatorLoss, Pairs, Phase
 from ._build import make_runtime
 from ._learn import LearnConfig
-from ._physics import operator_loss, uses_labels
+from ._physics import labelled_rows, operator_loss, uses_labels
 from ._schema import ConfigError
 from ._sources import Splits, load_splits
 
@@ -103,11 +103,13 @@ def operator_model(cfg: LearnConfig, shape: OperatorShape, runtime: Runtime, tra
             stats = [torch.zeros(shape.in_channels), torch.ones(shape.in_channels),
                      torch.zeros(shape.out_channels), torch.ones(shape.out_channels)]
         else:
-            x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs).double()
-            stats = [*Normalized.channel_stats(x), *Normalized.channel_stats(y)]
-            if not uses_labels(cfg.physics):  # data-free: the labels' scale is not known either
-                stats[2:] = [torch.zeros(shape.out_channels, dtype=torch.float64),
-                             torch.ones(shape.out_channels, dtype=torch.float64)]
+            k = labelled_rows(cfg.physics, train.n)  # physics.labelled: the labels' scale from those rows only
+            x, y = torch.from_numpy(train.inputs).double(), torch.from_numpy(train.outputs[:k]).double()
+            # data-free (or no labelled row): the labels' scale is not known either
+            unknown = (torch.zeros(shape.out_channels, dtype=torch.float64),
+                       torch.ones(shape.out_channels, dtype=torch.float64))
+            stats = [*Normalized.channel_stats(x), *(Normalized.channel_stats(y) if uses_labels(cfg.physics)
+                                                     else unknown)]
         raw = spec.unscaled_inputs(cfg.model, shape) if spec.unscaled_inputs is not None else ()
         for c in raw:  # categorical channels (masks, task indicators) pass through unscaled
             stats[0][c], stats[1][c] = 0.0, 1.0
@@ -134,15 +136,21 @@ def build_learn(cfg: LearnConfig, *, runtime: Runtime | None = None) -> LearnBui
     shape = OperatorShape(train.in_channels, train.out_channels, train.grid, train.periodic)
     spec = operator_spec(cfg.model.kind) if cfg.model.kind else None
     model = operator_model(cfg, shape, runtime, train)
+    labelled = labelled_rows(cfg.physics, train.n)
     for label, test in splits.tests.items():
         if test.grid != train.grid and not spec.any_grid:  # type: ignore[union-attr]
             raise ConfigError(f"model {cfg.model.kind!r} predicts only on its training grid {train.grid}; test set "
                               f"{label!r} is on {test.grid} (use a resolution-invariant model, e.g. fno)")
     try:
-        loss = operator_loss(source=cfg.source, family=cfg.family, loss=cfg.loss, physics=cfg.physics, train=train)
+        loss = operator_loss(source=cfg.source, family=cfg.family, loss=cfg.loss, physics=cfg.physics, train=train,
+                             model=spec, seed=cfg.seed)  # type: ignore[arg-type]
     except ValueError as err:
         raise ConfigError(f"loss: {err}") from None
-    batches = DatasetBatches(pairs_of(train, runtime), batch_size=min(cfg.batch_size, train.n), seed=cfg.seed,
+    pairs = pairs_of(train, runtime)
+    if labelled < train.n:  # the losses skip NaN rows' data term (they train on the physics term alone)
+        pairs = Pairs(pairs.inputs, pairs.outputs.clone().index_fill_(0, torch.arange(
+            labelled, train.n, device=pairs.outputs.device), float("nan")))
+    batches = DatasetBatches(pairs, batch_size=min(cfg.batch_size, train.n), seed=cfg.seed,
                              rank=runtime.rank, world_size=runtime.world_size)
     steps = cfg.epochs * batches.steps_per_epoch
     phases = _phases(cfg, steps, batches.steps_per_epoch)

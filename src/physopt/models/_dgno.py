@@ -28,7 +28,7 @@ from torch import nn
 from ._deeponet import check_positive, seeded_mlp
 from ._operator_spec import OperatorShape, grid_points
 
-__all__ = ["DGNO", "DGNOConfig", "build_dgno"]
+__all__ = ["DGNO", "DGNOConfig", "build_dgno", "fit_dgno"]
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,13 @@ def build_dgno(options: DGNOConfig, *, shape: OperatorShape, generator: torch.Ge
     return DGNO(shape=shape, latent=options.latent, width=options.width, depth=options.depth,
                 sum_layers=options.sum_layers, channels=options.channels, output_scale=options.output_scale,
                 generator=generator, dtype=dtype)
+
+
+def fit_dgno(net: nn.Module, inputs: torch.Tensor, outputs: torch.Tensor) -> None:
+    """The registry's ``fit``: the input standardisation from the training fields (the outputs are not read:
+    a data-free run has none worth reading). DGNO scales itself (``output_scale``, the exact boundary factor),
+    so the kind is not wrapped in :class:`~physopt.models.Normalized`."""
+    with torch.no_grad():
+        std = float(inputs.std())
+        net.in_mean.fill_(float(inputs.mean()))
+        net.in_std.fill_(std if std > 0 else 1.0)  # a constant coefficient: only centred

@@ -7,7 +7,7 @@ adds one entry here.
 from __future__ import annotations
 
 from ._deeponet import DeepONetConfig, build_deeponet
-from ._dgno import DGNOConfig, build_dgno
+from ._dgno import DGNOConfig, build_dgno, fit_dgno
 from ._dymixop import DyMixOpConfig, build_dymixop
 from ._equino import EquiNOConfig, build_equino, fit_equino
 from ._fno import FNOConfig, build_fno
@@ -60,7 +60,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                             "discretised residual, Huang et al. 2022"),
     "dgno": OperatorSpec(build_dgno, DGNOConfig, summary="DGNO: latent code of the input field decoded into the field "
                          "and (MultiONet) the solution, u = 0 on the square's boundary; Zang & Koutsourelakis 2025",
-                         dims=(2,), any_grid=False),
+                         dims=(2,), any_grid=False, normalizable=False, fit=fit_dgno, latent=True),
     "stagger": OperatorSpec(build_stagger, StaggerConfig, summary="NeuralStagger: s^d small FNOs, one per staggered "
                             "coarse sub-grid, reassembled on the fine grid; Huang et al. 2023", dims=(1, 2, 3),
                             any_grid=False),

@@ -59,6 +59,8 @@ class OperatorSpec:
             (normalised when ``data.normalize``); not called when a checkpoint restores the model.
         normalizable: ``data.normalize`` may wrap the kind in :class:`~physopt.models.Normalized` (``False``
             for kinds whose constraints act on physical units, e.g. a PDE solved inside the model).
+        latent: the network has a latent code of its input (``encode`` / ``decode`` / ``decode_field``, DGNO):
+            it can train on ``physics.form = "weak"`` (:class:`physopt.training.DGNOLoss`).
     """
 
     factory: Callable[..., nn.Module]
@@ -70,6 +72,7 @@ class OperatorSpec:
     unscaled_inputs: Callable[[Any, OperatorShape], tuple[int, ...]] | None = None
     fit: Callable[[nn.Module, torch.Tensor, torch.Tensor], None] | None = None
     normalizable: bool = True
+    latent: bool = False
 
 
 

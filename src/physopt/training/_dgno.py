@@ -3,7 +3,7 @@
 :class:`DGNOLoss` trains :class:`physopt.models.DGNO` on input fields ``a`` alone, with a few optional
 labelled solutions:
 
-    L = mean_psi R_psi(u(beta), a)^2                       weak-form residual (virtual observables)
+    L = w_weak mean_psi R_psi(u(beta), a)^2                weak-form residual (virtual observables)
       + w_rec  mean (a(beta) - a)^2 / std(a)^2             the latent code must also explain a
       + w_kl   KL(q(beta | a) || N(0, I))                  a prior the inverse problem can use
       + w_data rel_l2(u(beta), u)  over labelled rows      (rows whose ``outputs`` are NaN have no label)
@@ -38,13 +38,13 @@ class DGNOLoss(OperatorLoss):
 
     varies_per_step = True
 
-    def __init__(self, *, tests: WendlandTests, seed: int, rec: float = 1.0, kl: float = 1e-3,
+    def __init__(self, *, tests: WendlandTests, seed: int, weak: float = 1.0, rec: float = 1.0, kl: float = 1e-3,
                  data: float = 1.0) -> None:
         super().__init__(kind="l2", periodic=False)
-        for name, w in (("rec", rec), ("kl", kl), ("data", data)):
-            if not w >= 0:
-                raise ValueError(f"DGNOLoss weight {name} must be >= 0, got {w!r}")
-        self.tests, self.weights = tests, {"rec": rec, "kl": kl, "data": data}
+        for name, w in (("weak", weak), ("rec", rec), ("kl", kl), ("data", data)):
+            if not (w >= 0 and w < float("inf")):
+                raise ValueError(f"DGNOLoss weight {name} must be a finite number >= 0, got {w!r}")
+        self.tests, self.weights = tests, {"weak": weak, "rec": rec, "kl": kl, "data": data}
         self.seed = seed
         self._generator: torch.Generator | None = None
 
@@ -70,7 +70,7 @@ class DGNOLoss(OperatorLoss):
         return out, {}
 
     def loss(self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        return squares["weak"] + sum(w * squares[k] for k, w in self.weights.items())
+        return sum(w * squares[k] for k, w in self.weights.items())
 
     lagrangian = loss
 

@@ -57,8 +57,10 @@ class PhysicsOperatorLoss(OperatorLoss):
         pairs = batch["data"]
         pred = model(pairs.inputs)
         out = {"physics": self._norm(self.residual_of(pairs.inputs, pred)).mean()}
-        if self.data:
-            out["data"] = self.per_sample(pred, pairs.outputs).mean()
+        if self.data:  # rows whose label is NaN (physics.labelled) train on the physics term alone
+            labelled = torch.isfinite(pairs.outputs.flatten(1)).all(1)
+            out["data"] = (self.per_sample(pred[labelled], pairs.outputs[labelled]).mean() if bool(labelled.any())
+                           else pred.sum() * 0)
         return out, {}
 
     def loss(self, squares: Mapping[str, torch.Tensor], residuals: Mapping[str, torch.Tensor]) -> torch.Tensor:
