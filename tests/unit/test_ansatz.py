@@ -28,6 +28,7 @@ from physopt.problems import (
     distance_ansatz,
     get,
 )
+from physopt.problems.zoo import wave_exact
 
 # Round-off bound: the lift is a signed sum of at most a few dozen O(1) data values, each exact to
 # a few ulps on the boundary; 1e-12 in float64 leaves three orders of margin over that.
@@ -329,6 +330,26 @@ def test_wave_automatic_ansatz_matches_its_hand_made_one():
     # Same formulas, different operation order: a few ulps.
     torch.testing.assert_close(auto.distance(x), problem.ansatz.distance(x), rtol=1e-13, atol=1e-15)
     torch.testing.assert_close(auto.lift(x), problem.ansatz.lift(x), rtol=1e-13, atol=1e-15)
+
+
+def test_initial_velocity_distance_is_second_order_at_t0_and_saturates():
+    problem = get("wave")
+    ansatz = build_ansatz(problem)
+    t = torch.tensor([0.0, 1e-4, 0.5, 1.0], dtype=torch.float64)
+    x = torch.stack([torch.full_like(t, 0.5), t], dim=1).requires_grad_(True)
+    d = ansatz.distance(x)
+    (d_t,) = torch.autograd.grad(d.sum(), x)
+    # Zero value and zero t-slope at t = 0 (what makes u_t(x, 0) exact); second order: d ~ t²/c².
+    assert d[0].item() == 0.0 and d_t[0, 1].item() == 0.0
+    assert d[1].item() == pytest.approx(1e-8 / 0.04, rel=1e-6)  # (1e-4)²/0.2², up to the t⁴ term
+    # Saturation: 4x(1-x) = 1 at x = 1/2, times τ²/(τ² + 0.04) -> 1/1.04 at t = 1 (τ² alone: 1).
+    assert d[3].item() == pytest.approx(1 / 1.04, rel=1e-14)
+    # What the network must carry on the standing wave: (u - g)/d is O(10), not the O(500) of
+    # (u - g)/(t² 4x(1-x)) (measured on a 301 x 301 grid: 20.7 and 517).
+    g = torch.linspace(1e-3, 1 - 1e-3, 301, dtype=torch.float64)
+    pts = torch.cartesian_prod(g, g)
+    n = (wave_exact(pts)[:, None] - ansatz.lift(pts)) / ansatz.distance(pts)
+    assert n.abs().max() < 30
 
 
 def test_time_only_domain_gets_the_initial_value_ansatz():

@@ -135,6 +135,17 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
     # allen-cahn-nd: poisson-nd's SDGD recipe on the same ball, solution and ansatz (the nonlinear
     # term u - u³ adds no derivative); measured in docs/benchmarks.md ("Zoo defaults").
     "allen-cahn-nd": _sdgd_ball(),
+    # wave: the generic plan with a short Adam phase; the ansatz's saturating time factor did the
+    # rest (0.32 -> 5.2e-2 after 120 CPU s of the generic recipe). Pilot, seed 0: 8.0e-3 / 6.4e-4 /
+    # 1.2e-4 at steps 1000 / 1500 / 2000 (135 / 201 / 267 CPU s); docs/benchmarks.md ("Zoo defaults").
+    "wave": {
+        "constraints": "hard",  # u = u0 + t²/(t² + 0.04) · 4x(1 - x) N: walls, value and velocity exact
+        "steps": 2000,
+        "eval_every": 250,
+        "model": {"width": 30, "depth": 4},
+        "sampler": {"method": "sobol"},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 300, "then_lr": 1.0},
+    },
     # Inverse problems (docs/inverse.md; `python benchmarks/inverse.py` measures them): the forward
     # recipe of the same equation, the unknowns log-parametrised and trained with the network.
     "burgers-inverse": {

@@ -145,9 +145,22 @@ class SphereFactor:
         return f"{kind} |({', '.join(names[: len(self.center)])}) - ({centre})| = {_fmt(self.radius)}"
 
 
+# Where the initial-velocity distance τ²/(τ² + c²) saturates, as a fraction c of the time interval.
+VELOCITY_SATURATION = 0.2
+
+
 @dataclass(frozen=True)
 class TimeFactor:
-    """The initial face ``t = t0`` (last column); side 1 is the initial velocity, not a face."""
+    """The initial face ``t = t0`` (last column); side 1 is the initial velocity, not a face.
+
+    Distance, with ``τ = (t - t0)/(t1 - t0)``: ``τ`` for the initial value alone; with the initial
+    velocity ``τ²/(τ² + c²)`` (``c`` = :data:`VELOCITY_SATURATION`), which vanishes to second order at
+    ``t0`` as ``τ²`` does (so ``u_t(x, t0)`` is exact) but tends to 1 after ``~c`` of the interval.
+    With ``τ²`` itself the network had to carry ``(u - g)/τ²``, e.g. ``0.5 sin 4πx (cos 8πt - 1)/τ²``
+    ≈ 300 near ``t0`` on the zoo's ``wave``: measured there, 120 CPU s of the generic recipe
+    reached 0.32 relative L2 with ``τ²`` and 5.2e-2 with the saturating factor (docs/benchmarks.md,
+    "Zoo defaults").
+    """
 
     t0: float
     t1: float
@@ -161,7 +174,7 @@ class TimeFactor:
 
     def distance(self, x: torch.Tensor, sides: Sequence[int]) -> torch.Tensor:
         tau = (x[:, -1:] - self.t0) / (self.t1 - self.t0)
-        return tau if len(sides) == 1 else tau**2
+        return tau if len(sides) == 1 else tau**2 / (tau**2 + VELOCITY_SATURATION**2)
 
     def onto(self, x: torch.Tensor, side: int) -> torch.Tensor:
         return _with_column(x, x.shape[1] - 1, self.t0)
