@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import optim as optim_pkg
+from ..training import RoleKind
 from ._generic import problem_defaults
 from ._methods import method_spec
 from ._schema import ConfigError, RunConfig, apply_overrides, from_dict, merge, to_dict
@@ -49,6 +50,11 @@ def resolve(
     Muon's learning rate, not Adam's), a phase whose method is unchanged keeps the problem's tuning,
     and the plan (``switch_at``, ``first_sizes``) stays. ``optim.*`` values from the file, flags
     and ``--set`` apply on top.
+
+    Likewise a problem tuned with resampled points (Burgers' RAD) falls back to its fixed Sobol set
+    when the chosen constraints give a condition pointwise multipliers (``lagrangian`` / ``alm``,
+    which need the same points throughout), unless the user set ``sampler.method`` or
+    ``sampler.resample_every`` themselves (then the build names the conflict).
     """
     file_data = read_toml(config_file) if config_file is not None else {}
     name = problem or file_data.get("problem") or RunConfig.problem
@@ -62,7 +68,12 @@ def resolve(
     chosen = data["optim"].get("name")
     if isinstance(chosen, str) and chosen.lower() != tuned["name"].lower():
         table = _switched_optim(tuned, chosen)
-        data = _layer(name, {**defaults, "optim": table}, file_data, flags, overrides)
+        defaults = {**defaults, "optim": table}
+        data = _layer(name, defaults, file_data, flags, overrides)
+    tuned_sampler = defaults.get("sampler", {})
+    if tuned_sampler.get("resample_every") and _multipliers(data) and not _sets_resampling(file_data, flags, overrides):
+        fixed = {**tuned_sampler, "method": "sobol", "resample_every": 0}
+        data = _layer(name, {**defaults, "sampler": fixed}, file_data, flags, overrides)
     return from_dict(data)
 
 
@@ -78,6 +89,21 @@ def _method_plan(method: Any) -> dict[str, Any]:
 
 def _plain(table: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in table.items()}
+
+
+def _multipliers(data: dict[str, Any]) -> bool:
+    """Whether the resolved constraints give some condition pointwise multipliers."""
+    kinds = [data.get("constraints"), *dict(data.get("roles") or {}).values()]
+    return any(k in {r.value for r in RoleKind if r.constrained} for k in kinds)
+
+
+def _sets_resampling(file_data: dict[str, Any], flags: dict[str, Any] | None, overrides: list[str] | None) -> bool:
+    """Whether the user's file, flags or ``--set`` choose ``sampler.method`` / ``sampler.resample_every``."""
+    keys = {"method", "resample_every"}
+    in_file = bool(keys & set(file_data.get("sampler") or {}))
+    in_flags = any(k in {f"sampler.{x}" for x in keys} and v is not None for k, v in (flags or {}).items())
+    in_sets = any(o.split("=", 1)[0].strip() in {f"sampler.{x}" for x in keys} for o in overrides or [])
+    return in_file or in_flags or in_sets
 
 
 def _switched_optim(tuned: dict[str, Any], chosen: str) -> dict[str, Any]:
