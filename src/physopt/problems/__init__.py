@@ -50,7 +50,7 @@ from ._domain import (
 )
 from ._energy import Energy
 from ._fields import FIELD_PENALTIES, FieldGrid, FieldNetwork, FieldRegularizer, UnknownField
-from ._gauge import SignGauge
+from ._gauge import NormGauge, SignGauge
 from ._integral import Integral
 from ._points import Points
 from ._problem import Ansatz, Problem, Reference, Transport
@@ -88,6 +88,7 @@ __all__ = [
     "Problem",
     "Rectangle",
     "Reference",
+    "NormGauge",
     "SignGauge",
     "Residual",
     "SpaceTime",
