@@ -147,7 +147,7 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         "eval_every": 250,
         "model": {"width": 30, "depth": 4},
         "sampler": {"method": "sobol"},
-        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 300, "then_lr": 1.0},
+        "optim": {"name": "adam+ssbroyden", "lr": 1e-3, "switch_at": 300, "switch_fraction": ANYTIME, "then_lr": 1.0},
     },
     # Inverse problems (docs/inverse.md; `python benchmarks/inverse.py` measures them): the forward
     # recipe of the same equation, the unknowns log-parametrised and trained with the network.
