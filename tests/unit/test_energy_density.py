@@ -84,6 +84,15 @@ def _cubic_problem() -> Problem:
     )
 
 
+@pytest.mark.slow
+def test_ritz_on_its_defaults_finds_the_manufactured_minimiser():
+    # docs/methods.md's example as written: method ritz's plan (Adam, fresh points every step).
+    res = physopt.solve(_cubic_problem(), method="ritz", seed=0, overrides=["threads=1"])
+    # Measured 7.4e-3 (seed 0; seed 1 4.3e-3; ~15 CPU s); the generic plan it replaces ended at 1.1.
+    # 2e-2 is a 3x margin over seed 0.
+    assert res.report.rel_l2 < 2e-2
+
+
 def test_ritz_with_a_user_density_finds_the_manufactured_minimiser():
     res = physopt.solve(_cubic_problem(), method="ritz", constraints="hard", optimizer="adam", steps=2000, seed=0,
                         overrides=["threads=1", "model.width=16", "model.depth=2", "optim.lr=1e-2",
