@@ -159,3 +159,19 @@ def test_gphm_fit_rejects_bad_input():
         gphm_fit(model, pde, iterations=0)
     with pytest.raises(ValueError, match="one value per axis"):
         GPHM(pde.axes, max_frequency=[1.0])
+
+
+def test_prediction_derivatives_are_the_closed_form_kernel_derivatives():
+    pde, model = _small_2d()
+    x = (torch.rand(7, 2, generator=torch.Generator().manual_seed(5), dtype=F64) * torch.tensor([1.0, 2.0]))
+    x.requires_grad_(True)
+    u = model(x)
+    (g,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+    (gxx,) = torch.autograd.grad(g[:, 0].sum(), x)
+    with torch.no_grad():
+        alpha = model.covariance().solve(model.values)
+        d2 = model.kernels[0].matrix(x[:, 0].detach(), pde.axes[0], 2)
+        b2 = model.kernels[1].matrix(x[:, 1].detach(), pde.axes[1])
+        expected = ((d2[:, :, None] * b2[:, None, :]).reshape(7, -1) * alpha.reshape(1, -1)).sum(1)
+    # 1e-8: the same closed forms contracted in a different order (K has condition ~1e6).
+    torch.testing.assert_close(gxx[:, 0], expected, rtol=1e-8, atol=1e-8)
