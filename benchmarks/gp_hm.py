@@ -39,9 +39,9 @@ F64 = torch.float64
 # frequency and RFF σ, both in cycles per unit: the paper's 20 for sin(100x) = 15.9 cycles; 8 and 4
 # in 2-D, whose top component is 26 rad = 4.1 cycles)
 CASES = {
-    "1d-single": ("poisson1d-hf", {"a": 0.0}, 400, 1500, 20.0, 16.0),
-    "1d-multiscale": ("poisson1d-hf", {"a": 1.0}, 400, 1500, 20.0, 16.0),
-    "2d-multiscale": ("poisson2d-multiscale", {}, 150, 1000, 8.0, 4.0),
+    "1d-single": ("poisson1d-hf", {"a": 0.0}, 400, 1000, 20.0, 16.0),
+    "1d-multiscale": ("poisson1d-hf", {"a": 1.0}, 400, 1000, 20.0, 16.0),
+    "2d-multiscale": ("poisson2d-multiscale", {}, 100, 400, 8.0, 4.0),
 }
 
 

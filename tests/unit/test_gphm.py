@@ -159,3 +159,47 @@ def test_gphm_fit_rejects_bad_input():
         gphm_fit(model, pde, iterations=0)
     with pytest.raises(ValueError, match="one value per axis"):
         GPHM(pde.axes, max_frequency=[1.0])
+
+
+def test_prediction_derivatives_are_the_closed_form_kernel_derivatives():
+    pde, model = _small_2d()
+    x = (torch.rand(7, 2, generator=torch.Generator().manual_seed(5), dtype=F64) * torch.tensor([1.0, 2.0]))
+    x.requires_grad_(True)
+    u = model(x)
+    (g,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+    (gxx,) = torch.autograd.grad(g[:, 0].sum(), x)
+    with torch.no_grad():
+        alpha = model.covariance().solve(model.values)
+        d2 = model.kernels[0].matrix(x[:, 0].detach(), pde.axes[0], 2)
+        b2 = model.kernels[1].matrix(x[:, 1].detach(), pde.axes[1])
+        expected = ((d2[:, :, None] * b2[:, None, :]).reshape(7, -1) * alpha.reshape(1, -1)).sum(1)
+    # 1e-8: the same closed forms contracted in a different order (K has condition ~1e6).
+    torch.testing.assert_close(gxx[:, 0], expected, rtol=1e-8, atol=1e-8)
+
+
+def test_method_gp_hm_rejects_what_it_cannot_solve():
+    import physopt
+    from physopt.config import ConfigError
+
+    with pytest.raises(ConfigError, match="needs a Poisson problem"):
+        physopt.solve("burgers", method="gp-hm", steps=1)
+    with pytest.raises(ConfigError, match="float64"):
+        physopt.solve("poisson1d-hf", method="gp-hm", steps=1, dtype="float32")
+    with pytest.raises(ConfigError, match="gphm.points"):
+        physopt.solve("poisson1d-hf", method="gp-hm", steps=1, overrides=["gphm.points=2"])
+
+
+def test_method_gp_hm_reads_the_problem_onto_its_grid():
+    from physopt.config import RunConfig
+    from physopt.config._gphm import gphm_grid_pde, gphm_model
+    from physopt.problems import get
+
+    problem = get("poisson2d-multiscale")
+    cfg = RunConfig(problem="poisson2d-multiscale", method="gp-hm")
+    model = gphm_model(problem, cfg, torch.Generator(), F64)
+    pde = gphm_grid_pde(problem, model)
+    x = grid_points(pde.axes)
+    assert pde.shape == (200, 200) and pde.second == (-1.0, -1.0)
+    # The grid's source and boundary data are the problem's own -Δu and Dirichlet values.
+    torch.testing.assert_close(pde.source.reshape(-1, 1), problem.energy.source(x), rtol=0, atol=0)
+    assert float(pde.boundary[pde.boundary_mask()].abs().max()) < 1e-12  # u = g(x)g(y) vanishes on ∂Ω

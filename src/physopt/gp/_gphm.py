@@ -178,10 +178,17 @@ class GPHM(nn.Module):
         if x.ndim != 2 or x.shape[1] != len(self.kernels):
             raise ValueError(f"points of shape (n, {len(self.kernels)}) were expected, got {tuple(x.shape)}")
         x = x.to(self.values.dtype)
-        t = self.covariance().solve(self.values)
-        n = x.shape[0]
+        alpha = self.covariance().solve(self.values)
+        # Chunks of points: the kernel rows are built as (points, n_d, Q) tensors, so a reference grid
+        # of 4001 points against 400 nodes and 30 components would hold ~0.4 GB per intermediate.
+        width = max(len(a) for a in self.axes) * self.kernels[0].frequency.numel()
+        step = max(1, 2**21 // width)
+        return torch.cat([self._mean(alpha, x[i : i + step]) for i in range(0, x.shape[0], step)])
+
+    def _mean(self, alpha: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        t, n = alpha, x.shape[0]
         for d, (k, a) in enumerate(zip(self.kernels, self.axes, strict=True)):
-            b = k.matrix(x[:, d], a)  # (n, n_d)
+            b = k.rows(x[:, d], a)  # (n, n_d)
             if d == 0:
                 t = b @ t.reshape(t.shape[0], -1)  # (n, rest)
             else:

@@ -119,6 +119,12 @@ class SpectralMixture(nn.Module):
             raise ValueError(f"matrix takes 1-D point sets, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
         return self.of_lag(x1[:, None] - x2[None, :], derivative)
 
+    def rows(self, x: torch.Tensor, nodes: torch.Tensor) -> torch.Tensor:
+        """``k(x_i, nodes_j)`` (m, n) for prediction, differentiable in ``x`` (not in the kernel's
+        parameters) through the closed-form derivatives: autograd through the transcendental
+        ``(m, n, Q)`` intermediates would hold them all for a Laplacian of the prediction."""
+        return _KernelRows.apply(x, nodes, self, 0)
+
     def toeplitz(self, n: int, spacing: float, derivative: int = 0) -> torch.Tensor:
         """:meth:`matrix` of a uniform grid of ``n`` nodes ``spacing`` apart, from its ``2n - 1`` lags.
 
@@ -132,3 +138,20 @@ class SpectralMixture(nn.Module):
         lags = self.of_lag(steps.to(self.frequency.dtype) * spacing, derivative)
         index = torch.arange(n, device=steps.device)
         return lags[index[:, None] - index[None, :] + n - 1]
+
+
+class _KernelRows(torch.autograd.Function):
+    """``∂ⁿk(x_i - node_j)/∂xⁿ`` with backward ``grad · ∂ⁿ⁺¹k``, itself differentiable: two levels
+    of autograd (a Laplacian of the prediction) reach the closed-form ``n = 2``."""
+
+    @staticmethod
+    def forward(ctx, x, nodes, kernel, order):  # type: ignore[override]
+        ctx.save_for_backward(x, nodes)
+        ctx.kernel, ctx.order = kernel, order
+        with torch.no_grad():
+            return kernel.of_lag(x[:, None] - nodes[None, :], order)
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        x, nodes = ctx.saved_tensors
+        return (grad * _KernelRows.apply(x, nodes, ctx.kernel, ctx.order + 1)).sum(1), None, None, None
