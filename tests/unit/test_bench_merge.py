@@ -43,8 +43,8 @@ def test_rerun_cells_replace_the_old_ones_and_only_their_problems_rows_change(tm
     for name in BASE["problems"]:
         if name != "kovasznay":
             assert merged["problems"][name]["rows"] == BASE["problems"][name]["rows"], name
-    assert merged["updates"] == [{"command": "physopt bench --problems kovasznay", "created": "2026-12-07 16:00 UTC",
-                                  "problems": ["kovasznay"]}]
+    assert merged["updates"] == [*BASE.get("updates", []), {"command": "physopt bench --problems kovasznay",
+                                                            "created": "2026-12-07 16:00 UTC", "problems": ["kovasznay"]}]
     assert "Rerun later for kovasznay: `physopt bench --problems kovasznay`" in render_markdown(merged)
     assert BASE == before  # the base document is untouched
     (tmp_path / "u.json").write_text(json.dumps(_rerun_of("kovasznay", errors)))
@@ -57,3 +57,11 @@ def test_a_rerun_with_other_settings_is_refused():
     other["settings"] = {**other["settings"], "time_budget": 20.0}
     with pytest.raises(ValueError, match="time_budget = 20.0"):
         merge_results(BASE, [other])
+
+
+def test_dropped_groups_leave_the_page():
+    groups = {(r["optimizer"], r["constraints"]) for r in BASE["problems"]["poisson2d"]["rows"]}
+    gone = sorted(groups)[0]
+    merged = merge_results(BASE, [], drop=[("poisson2d", *gone)])
+    assert {(r["optimizer"], r["constraints"]) for r in merged["problems"]["poisson2d"]["rows"]} == groups - {gone}
+    assert not [c for c in merged["cells"] if (c["problem"], c["optimizer"], c["constraints"]) == ("poisson2d", *gone)]

@@ -26,17 +26,21 @@ def _key(cell: dict[str, Any]) -> tuple[str, str, str, int]:
     return cell["problem"], cell["optimizer"], cell["constraints"], cell["seed"]
 
 
-def merge_results(base: dict[str, Any], updates: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def merge_results(base: dict[str, Any], updates: Sequence[dict[str, Any]], *,
+                  drop: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """``base`` (a ``results.json`` document) with every cell of ``updates`` (documents of later
     grids over some of its problems, same settings) in place of the base cell of the same problem,
     optimizer, constraints and seed; those problems' rows re-aggregated. Cells of a problem or
     group the base lacks are added after the base's. ``updates`` lists, per merged document, its
     command, date and problems (a new ``updates`` key: the page says which rows were rerun).
+    ``drop`` names base groups ``(problem, optimizer, constraints)`` to remove (a problem's old
+    default after its recipe changed: its rows would otherwise stay beside the new default's).
     Peers are left as they were (attach new ones with :func:`physopt.bench.rebuild`).
     Raises ``ValueError`` naming the setting when an update was made with other settings.
     """
     doc = json.loads(json.dumps(base))  # a deep copy: the caller's document stays as it was
-    cells = {_key(c): c for c in doc["cells"]}
+    gone = {tuple(g) for g in drop}
+    cells = {_key(c): c for c in doc["cells"] if _key(c)[:3] not in gone}
     history = list(doc.get("updates", []))
     for upd in updates:
         for k in _SAME:
@@ -59,11 +63,12 @@ def merge_results(base: dict[str, Any], updates: Sequence[dict[str, Any]]) -> di
     return doc
 
 
-def merge_into(out: str | Path, base: str | Path, updates: Sequence[str | Path]) -> dict[str, Any]:
+def merge_into(out: str | Path, base: str | Path, updates: Sequence[str | Path], *,
+               drop: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """:func:`merge_results` of the ``results.json`` files ``base`` and ``updates``, written to
     ``out/results.json`` (pages: :func:`physopt.bench.rebuild` on ``out``). Returns the document."""
     docs = [json.loads(Path(p).read_text()) for p in [base, *updates]]
-    merged = merge_results(docs[0], docs[1:])
+    merged = merge_results(docs[0], docs[1:], drop=drop)
     path = Path(out) / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(merged, indent=1) + "\n")

@@ -14,8 +14,8 @@ __all__ = ["PROBLEM_DEFAULTS"]
 # Anytime plans: under a time budget every two-phase recipe leaves its first optimizer after
 # ``switch_at`` steps or this fraction of the budget, whichever comes first, so a budget shorter
 # than the recipe's first phase still reaches the second-order phase that does most of the work
-# (kovasznay at 45 CPU s: 0.70 relative L2 with the switch by steps alone, still in Adam; 5.5e-3
-# with the switch at a quarter; docs/bench.md). Without a budget nothing changes.
+# (kovasznay at 45 CPU s: 0.70 relative L2 with the switch by steps alone, still in Adam; 1.6e-2
+# over 3 seeds with the switch at a quarter; docs/bench.md). Without a budget nothing changes.
 ANYTIME = 0.25
 
 
