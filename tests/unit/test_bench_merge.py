@@ -43,8 +43,9 @@ def test_rerun_cells_replace_the_old_ones_and_only_their_problems_rows_change(tm
     for name in BASE["problems"]:
         if name != "kovasznay":
             assert merged["problems"][name]["rows"] == BASE["problems"][name]["rows"], name
-    assert merged["updates"] == [*BASE.get("updates", []), {"command": "physopt bench --problems kovasznay",
-                                                            "created": "2026-12-07 16:00 UTC", "problems": ["kovasznay"]}]
+    new = {"command": "physopt bench --problems kovasznay", "created": "2026-12-07 16:00 UTC",
+           "problems": ["kovasznay"]}
+    assert merged["updates"] == [*BASE.get("updates", []), new]
     assert "Rerun later for kovasznay: `physopt bench --problems kovasznay`" in render_markdown(merged)
     assert BASE == before  # the base document is untouched
     (tmp_path / "u.json").write_text(json.dumps(_rerun_of("kovasznay", errors)))
