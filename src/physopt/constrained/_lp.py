@@ -64,8 +64,8 @@ def solve_lp(c: Tensor, g: Tensor, h: Tensor, *, lower: Tensor, upper: Tensor, t
     s = (big_h - big_g @ x).clamp(min=1.0)
     z = torch.ones(p, dtype=c.dtype, device=c.device)
     scale_p, scale_d = 1.0 + float(big_h.abs().max()), 1.0 + float(c.abs().max())
-    converged, k = False, 0
-    for k in range(1, max_iter + 1):
+    converged, nit = False, 0
+    for nit in range(1, max_iter + 1):  # noqa: B007 (reported as nit)
         r_d = c + big_g.T @ z
         r_p = big_g @ x + s - big_h
         mu = float(s @ z) / p
@@ -79,8 +79,8 @@ def solve_lp(c: Tensor, g: Tensor, h: Tensor, *, lower: Tensor, upper: Tensor, t
         # a tiny shift keeps the factorisation defined when a variable has no active row yet
         factor = torch.linalg.cholesky(m + 1e-14 * (1.0 + float(m.diagonal().max())) * eye)
 
-        def direction(rc: Tensor, r_d: Tensor = r_d, r_p: Tensor = r_p, w: Tensor = w,
-                      factor: Tensor = factor) -> tuple[Tensor, Tensor, Tensor]:
+        def direction(rc: Tensor, r_d: Tensor = r_d, r_p: Tensor = r_p, w: Tensor = w, factor: Tensor = factor,
+                      s: Tensor = s, z: Tensor = z) -> tuple[Tensor, Tensor, Tensor]:
             # Z ds + S dz = rc, G dx + ds = −r_p, Gᵀ dz = −r_d  ⇒  Gᵀ W G dx = −r_d − Gᵀ(rc/s + W r_p)
             rhs = -r_d - big_g.T @ (rc / s + w * r_p)
             dx = torch.cholesky_solve(rhs[:, None], factor)[:, 0]
@@ -99,4 +99,4 @@ def solve_lp(c: Tensor, g: Tensor, h: Tensor, *, lower: Tensor, upper: Tensor, t
         dx, ds, dz = direction(-s * z + sigma * mu - ds * dz)
         alpha = 0.99 * min(_max_step(s, ds), _max_step(z, dz))  # one step: separate ones stalled the dual
         x, s, z = x + alpha * dx, s + alpha * ds, z + alpha * dz
-    return LPResult(x, z[: h.numel()], float(c @ x), converged, k)
+    return LPResult(x, z[: h.numel()], float(c @ x), converged, nit)
