@@ -103,6 +103,7 @@ def run_newton(
     steps_left = max_iter
     first = True
     sub: SubResult | None = None
+    failed_polish_at = -1
     while True:
         sub_tol = max(_KAPPA_EPS * tau, 0.5 * tol)
         before = stats.newton_steps
@@ -116,12 +117,16 @@ def run_newton(
         if final[2] <= tol:
             return _finish(nlp, final, stats, MinimizeStatus.CONVERGED,
                            f"KKT conditions hold to tol={tol:.1e} (barrier τ = {tau:.1e})", lam, mu_pen)
-        if sub.converged and barrier and tau <= _POLISH_BELOW:
+        # the polish is retried only from a point the barrier path has moved since its last failure: the
+        # same point gives the same guess (a warm start already within the subproblem tolerance takes no
+        # Newton step, and the failed polish cost thousands of MINRES iterations at every smaller τ)
+        if sub.converged and barrier and tau <= _POLISH_BELOW and stats.newton_steps != failed_polish_at:
             polished = _polish(nlp, z, lam, final[1], tol=tol, stats=stats, gen=gen)
             if polished is not None:
                 return _finish(nlp, polished[:3], stats, MinimizeStatus.CONVERGED,
                                f"KKT conditions hold to tol={tol:.1e} on the active set guessed at barrier "
                                f"τ = {tau:.1e}", polished[3], mu_pen)
+            failed_polish_at = stats.newton_steps
         if not sub.converged:
             status = MinimizeStatus.UNBOUNDED if sub.reason == "unbounded" else (
                 MinimizeStatus.MAX_ITER if steps_left <= 0 else MinimizeStatus.STALLED)

@@ -17,8 +17,13 @@ is the dual function ``q(λ, μ)`` (a lower bound on the optimum when the inner 
   the last 20 cuts maximized with a proximal term ``1/(2t)‖λ − λ̂‖²`` around the stability center
   ``λ̂``, through its dual, a QP on the simplex solved by 200 projected-gradient steps; a serious step
   (``λ̂ ← λ``) when ``q`` rises by at least 10 % of the predicted rise, else a null step. ``t = 1/‖s₀‖``.
-- ``"cutting-plane"``: Kelley (1960): the same model with a negligible proximal term (``t ×1e4``) and
-  the multipliers confined to ``|λ| ≤ 1e3 max(1, ‖c‖∞, ‖Q‖∞)``: an approximate Kelley LP.
+- ``"cutting-plane"``: Kelley (1960) stabilised by a box (the boxstep method, Marsten, Hogan &
+  Blankenship 1975): every cut so far, the master LP ``max w s.t. w ≤ q_j + s_jᵀ(λ − λ_j)`` over
+  ``‖λ − λ̂‖∞ ≤ Δ`` (and ``μ ≥ 0``, ``|λ| ≤ 1e3 max(1, ‖c‖∞, ‖Q‖∞)``) solved exactly by a dense
+  interior-point LP (:mod:`._lp`); serious / null steps as for the bundle, ``Δ ← 2Δ`` after a serious
+  step that reached the box with at least half the predicted rise, ``Δ ← Δ/2`` after a null step whose
+  ``q`` fell below the center's, ``Δ₀ = max(1, ‖c‖∞, max_i Σ_j |Q_ij|) / max |A|``. Unstabilised
+  Kelley (``Δ = ∞``) jumps between the vertices of the multiplier box.
 - ``"alm"``: augmented Lagrangian for the equalities (the term ``ρ/2‖A_eq x − b_eq‖²`` keeps the inner
   problem quadratic), ``λ ← λ + ρ s_eq``, ``ρ ← 2ρ`` while the violation does not halve, ``ρ₀ = 1``;
   inequalities by the same step on ``μ`` then ``μ ← max(μ, 0)`` (no squared max term: it would not
@@ -38,6 +43,9 @@ from typing import Literal
 
 import torch
 from torch import Tensor
+
+from ._lp import solve_lp
+from ._relax_repair import repair as repair_point
 
 __all__ = ["RelaxResult", "binary_minimize", "relax"]
 
@@ -62,6 +70,7 @@ class RelaxResult:
         n_variables: binary variables of the inner problem (= ``n``: no slacks).
         nit: multiplier updates; feasible_iterations: iterations whose ``x(λ)`` was feasible.
         method: the multiplier update.
+        repaired: the best point came from the repair heuristic (``repair=True``), not from an ``x(λ)``.
     """
 
     x: Tensor | None
@@ -74,6 +83,7 @@ class RelaxResult:
     nit: int
     feasible_iterations: int
     method: str
+    repaired: bool = False
 
 
 def _qubo_values(q: Tensor, lin: Tensor, xs: Tensor) -> Tensor:
@@ -148,6 +158,26 @@ def _bundle_step(center: Tensor, cuts: list[tuple[float, Tensor, Tensor]], t: fl
     return lam, model
 
 
+def _kelley_step(center: Tensor, radius: float, cuts: list[tuple[float, Tensor, Tensor]], n_eq: int,
+                 box: float) -> tuple[Tensor, float]:
+    """Maximize the cut model ``min_j q_j + s_jᵀ(λ − λ_j)`` over the box ``‖λ − λ̂‖∞ ≤ radius``: an LP in
+    ``(λ, w)``; returns the maximizer and the model value there."""
+    m = center.numel()
+    s = torch.stack([cut[1] for cut in cuts])
+    offsets = torch.tensor([cut[0] - float(cut[1] @ cut[2]) for cut in cuts], dtype=s.dtype, device=s.device)
+    g = torch.cat([-s, torch.ones(len(cuts), 1, dtype=s.dtype, device=s.device)], dim=1)  # w − s_jᵀλ ≤ q_j − s_jᵀλ_j
+    lower = torch.maximum(center - radius, torch.full_like(center, -box))
+    lower[n_eq:] = lower[n_eq:].clamp(min=0.0)
+    upper = torch.minimum(center + radius, torch.full_like(center, box))
+    upper = torch.maximum(upper, lower)  # a center on the μ ≥ 0 face with a tiny radius: a point, not empty
+    inf = torch.full((1,), float("inf"), dtype=s.dtype, device=s.device)
+    cost = torch.zeros(m + 1, dtype=s.dtype, device=s.device)
+    cost[m] = -1.0
+    lp = solve_lp(cost, g, offsets, lower=torch.cat([lower, -inf]), upper=torch.cat([upper, inf]))
+    lam = torch.minimum(torch.maximum(lp.x[:m], lower), upper)  # interior-point iterates sit inside to ~tol
+    return lam, float(torch.min(offsets + s @ lam))
+
+
 def relax(
     c: Tensor,
     *,
@@ -160,10 +190,13 @@ def relax(
     inner: Inner = "auto",
     max_iter: int = 100,
     seed: int = 0,
+    repair: bool = False,
 ) -> RelaxResult:
     """Solve ``min xᵀQx + cᵀx, x ∈ {0,1}ⁿ, A_ub x ≤ b_ub, A_eq x = b_eq`` by Lagrangian relaxation.
 
-    See the module docstring for the methods. Tensors are float64 on ``c``'s device.
+    See the module docstring for the methods. Tensors are float64 on ``c``'s device. With
+    ``repair=True`` every ``x(λ)`` is also passed through a greedy repair-and-improve heuristic
+    (:mod:`._relax_repair`) and its feasible result competes for the best point.
 
     Raises:
         ValueError: shapes that do not match ``n = len(c)``, a missing right-hand side, NaN/Inf
@@ -173,6 +206,8 @@ def relax(
         raise ValueError(f"method must be one of {_UPDATES}; got {method!r}")
     if inner not in _INNERS:
         raise ValueError(f"inner must be one of {_INNERS}; got {inner!r}")
+    if not isinstance(repair, bool):
+        raise ValueError(f"repair must be True or False; got {repair!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}")
     c = torch.as_tensor(c, dtype=torch.float64).reshape(-1)
@@ -197,7 +232,11 @@ def relax(
     cuts: list[tuple[float, Tensor, Tensor]] = []
     center, center_q, t_prox = lam.clone(), -math.inf, 0.0
     box = 1e3 * max(1.0, float(c.abs().max()), float(q.abs().max()))
+    cost_scale = max(1.0, float(c.abs().max()), float(q.abs().sum(dim=1).max()) if n else 0.0)
+    radius0 = cost_scale / max(float(a.abs().max()) if a.numel() else 1.0, 1e-12)  # a multiplier's natural size
+    radius = radius0
     prev_viol, pred = math.inf, 0.0
+    q_sym, repaired = 0.5 * (q + q.T), False
     for k in range(max_iter):
         lin = c + a.T @ lam
         quad = q.clone()
@@ -214,7 +253,12 @@ def relax(
         if viol <= 1e-9:
             feasible_its += 1
             if f < best_f:
-                best_x, best_f = x.clone(), f
+                best_x, best_f, repaired = x.clone(), f, False
+        if repair:
+            xr = repair_point(x, q=q_sym, c=c, a=a, b=b, n_eq=me)
+            fr = math.inf if xr is None else float(xr @ q @ xr + c @ xr)
+            if fr < best_f - 1e-12:
+                best_x, best_f, repaired = xr, fr, True
         if not bool((s[:me].abs() > 1e-9).any() | (s[me:] > 1e-9).any()) and float(lam[me:] @ s[me:]) >= -1e-9:
             break  # x(λ) is feasible and complementary: optimal for the relaxed problem and the original
         if method == "subgradient":
@@ -231,10 +275,25 @@ def relax(
             if viol > 0.5 * prev_viol:
                 rho *= 2.0
             prev_viol = viol
+        elif method == "cutting-plane":
+            cuts.append((dual, s.clone(), lam.clone()))  # Kelley keeps every cut
+            if k == 0:
+                center, center_q, radius = lam.clone(), dual, radius0
+            elif dual >= center_q + 0.1 * max(pred, 0.0):  # serious step
+                at_box = float((lam - center).abs().max()) >= 0.99 * radius
+                if at_box and dual >= center_q + 0.5 * pred:
+                    radius *= 2.0
+                center, center_q = lam.clone(), dual
+            elif dual < center_q:  # null step to a worse point: the model is wrong that far out
+                radius = max(0.5 * radius, 1e-9 * radius0)
+            lam, model = _kelley_step(center, radius, cuts, me, box)
+            pred = model - center_q
+            if exact and pred <= 1e-9 * max(1.0, abs(center_q)):
+                break  # the model's maximum is the center's value: λ̂ maximizes the dual function
         else:
             cuts = [*cuts, (dual, s.clone(), lam.clone())][-20:]
             if k == 0:
-                t_prox = 1.0 / max(float(s.norm()), 1e-12) * (1e4 if method == "cutting-plane" else 1.0)
+                t_prox = 1.0 / max(float(s.norm()), 1e-12)
                 center, center_q = lam.clone(), dual
             elif dual >= center_q + 0.1 * max(pred, 0.0):
                 center, center_q = lam.clone(), dual
@@ -243,7 +302,7 @@ def relax(
             lam = lam_new
         lam[me:] = lam[me:].clamp(min=0.0)
     return RelaxResult(best_x, best_f, best_x is not None, best_q, exact, (lam[:me].clone(), lam[me:].clone()),
-                       n, k + 1, feasible_its, method)
+                       n, k + 1, feasible_its, method, repaired)
 
 
 def _rows(a: Tensor | None, b: Tensor | None, n: int, kind: str, like: Tensor) -> tuple[Tensor, Tensor]:
