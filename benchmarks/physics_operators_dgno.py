@@ -1,15 +1,19 @@
 """DGNO on ``darcy`` 32x32 (issue 16): forward error trained mostly without labels, and the inverse problem.
 
-Forward: :class:`physopt.models.DGNO` trained with :class:`physopt.training.DGNOLoss` on ``--n-train``
-permeability fields of which ``--labelled`` carry solver solutions (the rest: the weak-form residual
-only), against the data-trained FNO (all ``--n-train`` labelled) given the same training CPU seconds
+Forward: :class:`physopt.models.DGNO` trained through ``physopt.learn`` with ``physics.form = weak``
+(:class:`physopt.training.DGNOLoss`) on ``--n-train`` permeability fields of which ``physics.labelled =
+--labelled`` carry solver solutions (the rest: the weak-form residual only), against the data-trained
+FNO (all ``--n-train`` labelled) given the same training CPU seconds
 (its epochs calibrated on one timed epoch, as in operators_darcy.py). Inverse: for ``--inverse``
 test instances, ``--sensors`` random interior nodes observe ``u`` with Gaussian noise of
 ``--noise`` x (RMS of u at the sensors); :func:`physopt.training.dgno_invert` recovers the latent
 code and the field ``a(beta)``; we report its relative L2 error and the fraction of cells whose phase
-(above / below the midpoint of 3 and 12) is wrong, and plot instance 0.
+(above / below the midpoint of 3 and 12) is wrong, and plot instance 0. ``--weak`` also trains DGNO on
+all labels without the physics term and prints, for the test instances, each field's distance to the
+data and its weak residual: the data, the weak form's own solution (:func:`q1_galerkin`), both DGNOs.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/physics_operators_dgno.py --plot docs/dgno_inverse_darcy.png
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/physics_operators_dgno.py --epochs 20 --no-fno --inverse 1 --weak
 """
 
 from __future__ import annotations
@@ -20,42 +24,86 @@ import sys
 import time
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 import torch
 
 import physopt
-from physopt.config import make_optimizer
-from physopt.models import DGNO, OperatorShape
-from physopt.operators import load_family
-from physopt.training import DatasetBatches, DGNOLoss, Pairs, Phase, Trainer, WendlandTests, dgno_invert, relative_l2
+from physopt.config import load_splits, resolve_learn
+from physopt.training import WendlandTests, darcy_weak_residual, dgno_invert, relative_l2
 
 FNO = ["model.modes=8", "model.width=24", "model.lifting=48", "model.projection=48", "model.mlp=0.5", "threads=1"]
 
 
-def train_dgno(train, args) -> tuple[DGNO, float]:
-    dtype = torch.float32
-    model = DGNO(shape=OperatorShape(1, 1, train.grid, False), latent=args.latent, width=args.width,
-                 generator=torch.Generator().manual_seed(args.seed), dtype=dtype)
-    a = torch.from_numpy(train.inputs).to(dtype)
-    model.in_mean.fill_(float(a.mean()))
-    model.in_std.fill_(float(a.std()))
-    u = torch.from_numpy(train.outputs).to(dtype).clone()
-    u[args.labelled:] = float("nan")  # unlabelled rows: the weak form only
-    batches = DatasetBatches(Pairs(a, u), batch_size=args.batch, seed=args.seed)
-    steps = args.epochs * batches.steps_per_epoch
-    loss = DGNOLoss(tests=WendlandTests(resolution=train.grid[0], count=args.tests, radius=(0.08, 0.25)),
-                    seed=args.seed)
-    trainer = Trainer(model=model, objective=loss, sampler=batches, phases=[Phase("adamw", steps, args.lr, {},
-                      "cosine", 0.5)], make_optimizer=make_optimizer, params={}, steps=steps, log_every=steps,
-                      eval_every=steps)
-    fit = trainer.run()
-    model.eval()
-    return model, fit.cpu_time_s
+def dgno_sets(args, *, labelled: int | None) -> list[str]:
+    """``physopt learn darcy --model dgno`` overrides: the weak form with ``labelled`` labels (``None``: data only)."""
+    sets = [f"data.n_train={args.n_train}", "data.n_val=10", f"data.n_test={args.n_test}", "threads=1", "plots=0",
+            f"model.latent={args.latent}", f"model.width={args.width}", f"optim.lr={args.lr}",
+            f"batch_size={args.batch}", "optim.options.weight_decay=0.01"]  # torch's AdamW default, as before
+    if labelled is None:
+        return sets
+    return [*sets, "physics.form=weak", "physics.weight=1", f"physics.labelled={labelled}",
+            f"physics.tests={args.tests}", "physics.radius=[0.08, 0.25]"]
+
+
+def train_dgno(args, *, labelled: int | None):
+    """DGNO trained through ``physopt.learn`` (``physics.form = weak``); returns the model and its CPU seconds."""
+    run = physopt.learn("darcy", model="dgno", epochs=args.epochs, seed=args.seed,
+                        overrides=dgno_sets(args, labelled=labelled))
+    return run.model.eval(), run.report.cpu_time_s
+
+
+def test_split(args):
+    """The runs' test instances (the same split ``physopt.learn`` draws: test first, then validation, training)."""
+    cfg = resolve_learn("darcy", flags={"epochs": 1, "seed": args.seed},
+                        overrides=[*dgno_sets(args, labelled=None), "model.kind=dgno"])
+    return load_splits(cfg).tests["32x32"]
 
 
 def forward_error(model, test) -> float:
     with torch.no_grad():
         pred = model(torch.from_numpy(test.inputs).float())
     return float(relative_l2(pred, torch.from_numpy(test.outputs).float()).mean())
+
+
+def q1_galerkin(a: np.ndarray) -> np.ndarray:
+    """Bilinear finite elements for ``-div(a grad u) = 1``, ``u = 0`` on the boundary, on the node grid of ``a``
+    ``(m, m)`` with ``a`` per cell the mean of its four nodes: the weak form DGNO's loss discretises, solved."""
+    m = a.shape[0]
+    h = 1.0 / (m - 1)
+    cell = (a[1:, 1:] + a[1:, :-1] + a[:-1, 1:] + a[:-1, :-1]).ravel() / 4
+    local = np.array([[4, -1, -2, -1], [-1, 4, -1, -2], [-2, -1, 4, -1], [-1, -2, -1, 4]]) / 6.0  # Q1 stiffness
+    index = np.arange(m * m).reshape(m, m)
+    nodes = np.stack([index[:-1, :-1].ravel(), index[1:, :-1].ravel(), index[1:, 1:].ravel(),
+                      index[:-1, 1:].ravel()], 1)  # counter-clockwise corners of each cell
+    stiffness = sp.csr_matrix(((cell[:, None, None] * local).ravel(), (np.repeat(nodes, 4, axis=1).ravel(),
+                               np.tile(nodes, (1, 4)).ravel())), shape=(m * m, m * m))
+    load = np.zeros(m * m)
+    np.add.at(load, nodes.ravel(), h * h / 4)
+    inner = index[1:-1, 1:-1].ravel()
+    u = np.zeros(m * m)
+    u[inner] = spla.spsolve(stiffness[inner][:, inner].tocsc(), load[inner])
+    return u.reshape(m, m)
+
+
+def weak_table(test, fields: dict[str, np.ndarray], args) -> None:
+    """Rel. L2 to the data and the mean squared relative weak residual (500 fixed test functions, the training
+    radii) of each field on the test instances: which of them the weak-form loss prefers."""
+    tests = WendlandTests(resolution=test.grid[0], count=500, radius=(0.08, 0.25)).draw(
+        generator=torch.Generator().manual_seed(args.seed), dtype=torch.float64, device="cpu")
+    a, u = torch.from_numpy(test.inputs), torch.from_numpy(test.outputs)
+    print(f"\nweak form on the {test.n} test instances: 500 Wendland tests, radii 0.08-0.25\n")
+    print("| field | rel. L2 to the data | mean R_psi^2 |")
+    print("|---|---|---|")
+    for name, v in fields.items():
+        v = torch.from_numpy(np.asarray(v, dtype=np.float64))
+        weak = float(darcy_weak_residual(v, a, tests).pow(2).mean())
+        print(f"| {name} | {float(relative_l2(v, u).mean()):.4f} | {weak:.4f} |")
+
+
+def predict(model, test) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.from_numpy(test.inputs).float()).double().numpy()
 
 
 def fno_row(args, budget: float) -> tuple[float, float, int]:
@@ -122,11 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-fno", action="store_true")
     p.add_argument("--plot", default="")
+    p.add_argument("--weak", action="store_true", help="the weak-form table (also trains DGNO on all labels)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    data = load_family("darcy", n=args.n_test + 10 + args.n_train, resolution=32, seed=args.seed)
-    test, train = data.take(slice(0, args.n_test)), data.take(slice(args.n_test + 10, None))
-    model, cpu = train_dgno(train, args)
+    test = test_split(args)
+    model, cpu = train_dgno(args, labelled=args.labelled)
     err = forward_error(model, test)
     print(f"  DGNO: rel L2 {err:.4f} in {cpu:.1f} CPU s", file=sys.stderr, flush=True)
     rows = [("DGNO (weak form + a few labels)", err, cpu, args.labelled)]
@@ -148,6 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     print("| field rel. L2 (mean, median) | wrong-phase cells (mean) | u rel. L2 (mean) |")
     print("|---|---|---|")
     print(f"| {a_rel.mean():.3f}, {np.median(a_rel):.3f} | {100 * phase.mean():.1f} % | {u_rel.mean():.4f} |")
+    if args.weak:
+        data_model, data_cpu = train_dgno(args, labelled=None)
+        print(f"\nDGNO on all {args.n_train} labels, no physics term: {data_cpu:.1f} CPU s")
+        weak_table(test, {"the data (the family's solver)": test.outputs,
+                          "Q1 Galerkin, cell-mean a (the weak form solved)": np.stack(
+                              [q1_galerkin(a[0])[None] for a in test.inputs]),
+                          f"DGNO, weak form + {args.labelled} labels": predict(model, test),
+                          f"DGNO, {args.n_train} labels, no physics": predict(data_model, test),
+                          "the training mean of u (data)": np.broadcast_to(
+                              load_splits(resolve_learn("darcy", flags={"epochs": 1, "seed": args.seed}, overrides=[
+                                  *dgno_sets(args, labelled=None), "model.kind=dgno"])).train.outputs.mean(0),
+                              test.outputs.shape)}, args)
     if args.plot:
         a_true, a_rec, i, j = inv[0][3]
         plot(args.plot, a_true, a_rec, i, j, test.grid[0], f"DGNO inverse, darcy test 0: {args.sensors} sensors, "
