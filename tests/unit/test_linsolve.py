@@ -71,17 +71,37 @@ def test_dcdm_with_the_exact_inverse_as_network_converges_in_one_step():
     assert out.iterations == 1 and out.residual < 1e-13
 
 
-def test_dcdm_directions_are_a_orthogonal_to_the_previous_two():
+def test_dcdm_energy_never_increases():
     n = 16
     net = DirectionNet(channels=4, generator=torch.Generator().manual_seed(0)).double()
     b = torch.rand(n, n, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    # With keep=2 each step is the energy minimiser on its A-orthogonalised direction: the energy
+    # Each step is the energy minimiser on its A-orthogonalised direction: the energy
     # ½xᵀAx - bᵀx never increases, and r = b - A x is kept by the recurrence.
     energies = []
     for k in range(1, 6):
         x = dcdm_solve(net, b, rtol=1e-14, max_iter=k).x
         energies.append(float(0.5 * (x * poisson_apply(x)).sum() - (b * x).sum()))
     assert all(e2 <= e1 + 1e-12 for e1, e2 in zip(energies, energies[1:], strict=False))
+
+
+def test_dcdm_with_all_directions_kept_terminates_within_n_steps_even_with_an_untrained_net():
+    # A-orthogonal to every previous direction, DCDM is a conjugate-direction method: the error is
+    # minimised over the span of the directions, so N = n² independent directions solve the system.
+    # An untrained network's directions are poor, so only that structure can bring the residual down;
+    # with keep=2 the same net is still far off after N steps (measured below), which makes this fail
+    # if the full A-orthogonalisation is lost. 1e-8: N = 36 steps in float64 leave round-off ~1e-12.
+    n = 6
+    net = DirectionNet(channels=4, generator=torch.Generator().manual_seed(0)).double()
+    b = torch.rand(n, n, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    full = dcdm_solve(net, b, rtol=1e-10, max_iter=n * n + 2)
+    assert full.residual < 1e-8 and full.iterations <= n * n + 2
+    two = dcdm_solve(net, b, rtol=1e-10, max_iter=n * n + 2, keep=2)
+    assert two.residual > 1e3 * full.residual
+
+
+def test_dcdm_rejects_a_negative_keep():
+    with pytest.raises(ValueError, match="keep"):
+        dcdm_solve(DirectionNet(channels=2), torch.ones(4, 4), rtol=1e-6, max_iter=5, keep=-1)
 
 
 @pytest.mark.slow  # ~20 s on a loaded 2-core machine (150 training steps)
