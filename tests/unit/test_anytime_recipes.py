@@ -18,8 +18,8 @@ from physopt.config import PROBLEM_DEFAULTS, build, make_phases, resolve
 from physopt.evaluation import Report
 from physopt.training import PhaseSwitch, SwitchReason, Trainer
 
-# burgers' recipe is being retuned on its own branch (the flagship: ≤ 1e-6 in 10 minutes); at 45 CPU s
-# its 1000 Adam steps take about 40 s, so it reaches SSBroyden without a fraction (docs/bench.md).
+# burgers' RAD recipe (the flagship, docs/benchmarks.md) switches after 500 Adam steps, about 20 CPU s, so it
+# reaches SSBroyden inside a 45 CPU s budget without a fraction; a fraction for it is not measured yet.
 NOT_YET = {"burgers"}
 TINY = ["model.width=8", "model.depth=2", "sampler.sizes.pde=64", "sampler.sizes.bc=32", "eval_every=1000000"]
 
