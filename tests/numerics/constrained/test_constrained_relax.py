@@ -46,20 +46,7 @@ def test_weak_duality_and_feasibility_on_a_knapsack(method: str) -> None:
 
 def test_tsp_by_augmented_lagrangian_finds_the_optimal_tour() -> None:
     n = 4
-    g = torch.Generator().manual_seed(1)
-    pts = torch.rand(n, 2, generator=g, dtype=torch.float64)
-    d = torch.cdist(pts, pts)
-    q = torch.zeros(n * n, n * n, dtype=torch.float64)
-    for t in range(n):
-        for i in range(n):
-            for j in range(n):
-                if i != j:
-                    q[i * n + t, j * n + (t + 1) % n] += d[i, j]
-    a = torch.zeros(2 * n, n * n, dtype=torch.float64)
-    for i in range(n):
-        a[i, i * n:(i + 1) * n] = 1.0
-        a[n + i, i::n] = 1.0
-    best = min(sum(float(d[p[k], p[(k + 1) % n]]) for k in range(n)) for p in itertools.permutations(range(n)))
+    q, a, best = tsp_instance(n, 1)
     res = relax(torch.zeros(n * n, dtype=torch.float64), Q=q, A_eq=a, b_eq=torch.ones(2 * n), method="alm",
                 inner="exact", max_iter=60)
     assert res.feasible
