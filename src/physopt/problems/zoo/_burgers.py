@@ -68,8 +68,8 @@ def _reference_grid(nx: int = 256, nt: int = 100) -> np.ndarray:
 def _pde(x: torch.Tensor, u: torch.Tensor, params) -> torch.Tensor:
     # One gradient of u gives both u_x and u_t, and u_xx differentiates that u_x: two passes
     # through the network instead of the four of dt(u, x), partial(u, x, 0) and partial(u, x, 0, 0)
-    # (each of which differentiates u afresh). The same values; a loss and gradient evaluation costs
-    # 0.68x (8000 points, tests/unit/test_burgers_residual.py checks the equality).
+    # (each of which differentiates u afresh). The same values (tests/unit/test_burgers_residual.py);
+    # a loss-and-gradient evaluation on 8000 points costs about 0.7x (benchmarks/burgers_profile.py).
     nu = params["nu"]
     g = grad(u, x)
     u_x, u_t = g[:, :1], g[:, 1:]
