@@ -175,7 +175,7 @@ def main() -> None:
     print("|---|---:|---|---:|---:|---:|---:|")
     problems = (("MDKP", mdkp, args.sizes_mdkp), ("MIS", mis, args.sizes_mis), ("TSP", tsp, args.sizes_tsp))
     for name, make, sizes in problems:
-        for size in (int(s) for s in sizes.split(",")):
+        for size in (int(s) for s in sizes.split(",") if s):  # "" skips a problem
             instances = [make(size, seed) for seed in range(args.seeds)]
             optima = [highs(p) for p in instances]
             for method in methods:

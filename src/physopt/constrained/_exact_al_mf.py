@@ -25,10 +25,14 @@ reduced-Hessian spectrum, which a matrix-free method does not have):
   constraint rows scaled; the ranges are reported), diagonals estimated from 4 Rademacher probes.
 - A step-length cap ``max_step(z, Δz)`` (the fraction-to-boundary rule of the interior-point caller).
 - ``μ₀ = 1, ν₀ = 0.1``, Armijo ``β = 0.1`` with halving (the paper's values).
+- An interior-point caller's log barrier comes as a :class:`._barrier.LogBarrier` added in closed form,
+  and a solve may start from the previous solve's last point (``start=``): a new barrier parameter
+  or multiplier estimate at the same ``z`` costs no evaluation of the user's functions.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from ._barrier import LogBarrier
 from ._krylov import minres
 from ._schur import ColoredJacobian, colored_jacobian, schur_preconditioner
 
@@ -68,27 +73,53 @@ class NewtonStats:
 
 
 class _Local:
-    """Values, ``∇L`` (with graph) and the operator products at one ``(z, λ)``."""
+    """Values, ``∇L`` (with graph) and the operator products at one ``(z, λ)``.
+
+    ``fn`` gives the user-level ``(F, c)`` with autograd graphs; a :class:`._barrier.LogBarrier`, if
+    any, is added in closed form, so :meth:`rebased` can change ``λ`` and the barrier at the same ``z``
+    without calling ``fn`` again (one vector-Jacobian product of ``c`` for a new ``λ``)."""
 
     def __init__(self, fn: Callable[[Tensor], tuple[Tensor, Tensor]], z: Tensor, lam: Tensor,
-                 stats: NewtonStats) -> None:
+                 stats: NewtonStats, barrier: LogBarrier | None = None) -> None:
         self.stats = stats
         self.z = z.detach().clone().requires_grad_(True)
         stats.nfev += 1
         self.f, self.c = fn(self.z)
-        self.lam = lam
         lag = self.f + lam @ self.c
         stats.ngev += 1
         gl = torch.autograd.grad(lag, self.z, create_graph=True, allow_unused=True)[0] if lag.requires_grad else None
         self.gl = gl if gl is not None else torch.zeros_like(self.z)
-        self.g = self.gl.detach()
         cd = self.c.detach()
-        self.parts = (float(lag.detach()), float(cd @ cd), float(self.g @ self.g))
         self.w0 = torch.zeros_like(cd).requires_grad_(True)
         self.jt = None
         if cd.numel() and self.c.requires_grad:
             jt = torch.autograd.grad(self.c, self.z, self.w0, create_graph=True, allow_unused=True)[0]
             self.jt = jt if jt is not None and jt.requires_grad else None
+        self._settle(lam, barrier)
+
+    def _settle(self, lam: Tensor, barrier: LogBarrier | None) -> None:
+        """The parts that depend on ``λ`` and the barrier, from the user-level graph ``self.gl``."""
+        self.lam, self.barrier = lam, barrier
+        zd, cd = self.z.detach(), self.c.detach()
+        lag = float(self.f.detach()) + float(lam @ cd)
+        self.g = self.gl.detach()
+        self.hdiag: Tensor | None = None
+        if barrier is not None:
+            lag += barrier.value(zd)
+            self.g = self.g + barrier.grad(zd)
+            self.hdiag = barrier.hess_diag(zd)
+        self.parts = (lag, float(cd @ cd), float(self.g @ self.g))
+
+    def rebased(self, lam: Tensor, barrier: LogBarrier | None) -> _Local:
+        """The same point with multipliers ``lam`` and ``barrier`` (no new evaluation of ``fn``)."""
+        new = copy.copy(self)
+        dl = lam - self.lam
+        if bool((dl != 0).any()) and self.c.requires_grad:
+            extra = torch.autograd.grad(self.c, self.z, dl, create_graph=True, allow_unused=True)[0]
+            if extra is not None:
+                new.gl = self.gl + extra
+        new._settle(lam, barrier)
+        return new
 
     def finite(self) -> bool:
         return all(math.isfinite(v) for v in self.parts)
@@ -98,10 +129,11 @@ class _Local:
 
     def hvp(self, v: Tensor) -> Tensor:
         self.stats.nhvp += 1
-        if not self.gl.requires_grad:
-            return torch.zeros_like(v)
-        out = torch.autograd.grad(self.gl, self.z, v, retain_graph=True, allow_unused=True)[0]
-        return torch.zeros_like(v) if out is None else out
+        out = None
+        if self.gl.requires_grad:
+            out = torch.autograd.grad(self.gl, self.z, v, retain_graph=True, allow_unused=True)[0]
+        out = torch.zeros_like(v) if out is None else out
+        return out if self.hdiag is None else out + self.hdiag * v
 
     def jvp(self, v: Tensor) -> Tensor:
         self.stats.jvps += 1
@@ -175,6 +207,7 @@ class SubResult:
     reason: str
     mu: float
     nu: float
+    state: _Local  # the final point with its graphs: the start of the next solve at the same ``z``
 
 
 def solve_equality(
@@ -190,12 +223,16 @@ def solve_equality(
     mu: float = 1.0,
     nu: float = 0.1,
     estimate_multipliers: bool = False,
+    barrier: LogBarrier | None = None,
+    start: _Local | None = None,
 ) -> SubResult:
-    """Newton on ``ℒ_{μ,ν}`` until ``max(‖∇L‖∞, ‖c‖∞) ≤ tol`` (see the module docstring).
+    """Newton on ``ℒ_{μ,ν}`` until ``max(‖∇L‖∞, ‖c‖∞) ≤ tol`` (see the module docstring), for
+    ``F = fn(z)[0] + barrier(z)``.
 
     ``estimate_multipliers`` replaces ``lam0`` by the least-squares estimate ``argmin ‖∇F + Jᵀλ‖``
-    (MINRES on ``[[I, Jᵀ], [J, 0]]``), as the dense method does."""
-    loc = _Local(fn, z0, lam0, stats)
+    (MINRES on ``[[I, Jᵀ], [J, 0]]``), as the dense method does. ``start``: the ``state`` of a previous
+    solve of the same ``fn`` that ended at ``z0``, re-used instead of evaluating ``fn`` there again."""
+    loc = _Local(fn, z0, lam0, stats, barrier) if start is None else start.rebased(lam0, barrier)
     if estimate_multipliers and lam0.numel() and loc.finite():
         n0 = loc.g.numel()
 
@@ -208,10 +245,11 @@ def solve_equality(
                      precond=loc.schur(torch.ones_like(loc.g), generator))
         stats.krylov_iterations += sol.iterations
         if bool(torch.isfinite(sol.x).all()):
-            loc = _Local(fn, z0, sol.x[n0:].detach(), stats)
+            loc = loc.rebased(sol.x[n0:].detach(), barrier)
 
     def done(ok: bool, reason: str) -> SubResult:
-        return SubResult(loc.z.detach(), loc.lam, loc.g, loc.c.detach(), float(loc.f.detach()), ok, reason, mu, nu)
+        return SubResult(loc.z.detach(), loc.lam, loc.g, loc.c.detach(), float(loc.f.detach()), ok, reason, mu, nu,
+                         loc)
 
     if not loc.finite():
         return done(False, "a function returned NaN or Inf at the start point")
@@ -273,7 +311,7 @@ def solve_equality(
         alpha = min(1.0, cap, max_step(loc.z.detach(), dz))
         accepted = None
         for _ in range(_MAX_BACKTRACKS):
-            cand = _Local(fn, loc.z.detach() + alpha * dz, loc.lam + alpha * dl, stats)
+            cand = _Local(fn, loc.z.detach() + alpha * dz, loc.lam + alpha * dl, stats, barrier)
             value = cand.merit(mu, nu)
             if cand.finite() and value <= merit0 + _BETA * alpha * min(slope, 0.0):
                 accepted = cand

@@ -33,6 +33,7 @@ import math
 import torch
 from torch import Tensor
 
+from ._barrier import LogBarrier
 from ._exact_al_mf import NewtonStats, SubResult, solve_equality
 from ._nlp import NLP, project
 from ._result import MinimizeResult, MinimizeStatus, build_result
@@ -67,13 +68,13 @@ def run_newton(
     stats, gen = NewtonStats(), torch.Generator().manual_seed(seed)
     lo0, hi0 = torch.where(has_lo, lo, torch.zeros_like(lo)), torch.where(has_hi, hi, torch.zeros_like(hi))
     x = _push_inside(x0, lo, hi) if barrier else x0
-    bad = nlp.nonfinite(nlp.evaluate(x, graph=False))
+    p0 = nlp.evaluate(x, graph=False)
+    bad = nlp.nonfinite(p0)
     if bad is not None:  # name the function, as the other methods do
         nan = torch.full_like(x, math.nan)
         empty = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
         return _finish(nlp, (x, nan, math.inf), stats, MinimizeStatus.STALLED, f"{bad} at x0", empty, math.nan)
-    _, _, g0 = nlp.values(x)
-    z = torch.cat([x, (-g0.detach()).clamp(min=1e-2)])
+    z = torch.cat([x, (-p0.g).clamp(min=1e-2)])
     lam = torch.zeros(me + mi, dtype=x.dtype, device=x.device)
     if lam0 is not None:
         lam[:me] = lam0
@@ -82,14 +83,9 @@ def run_newton(
     tau = _TAU0 if barrier else 0.0
     tau_min = tol / 100.0
 
-    def fn(zz: Tensor, t: float) -> tuple[Tensor, Tensor]:
-        xx, s = zz[:n], zz[n:]
-        f, h, g = nlp.values(xx)
-        if t > 0.0:
-            logs = (torch.log(torch.where(has_lo, xx - lo0, 1.0)).sum()
-                    + torch.log(torch.where(has_hi, hi0 - xx, 1.0)).sum())
-            f = f - t * (logs + torch.log(s).sum())
-        return f, torch.cat([h, g + s])
+    def fn(zz: Tensor) -> tuple[Tensor, Tensor]:  # the barrier is added by the engine (LogBarrier)
+        f, h, g = nlp.values(zz[:n])
+        return f, torch.cat([h, g + zz[n:]])
 
     def max_step(zz: Tensor, dz: Tensor, t: float) -> float:
         frac = max(0.99, 1.0 - t)
@@ -107,13 +103,15 @@ def run_newton(
     while True:
         sub_tol = max(_KAPPA_EPS * tau, 0.5 * tol)
         before = stats.newton_steps
-        sub = solve_equality(lambda zz, t=tau: fn(zz, t), z, lam, tol=sub_tol, max_iter=max(steps_left, 1),
+        sub = solve_equality(fn, z, lam, tol=sub_tol, max_iter=max(steps_left, 1),
                              max_step=lambda zz, dz, t=tau: max_step(zz, dz, t), stats=stats, generator=gen,
-                             mu=mu_pen, nu=nu_pen, estimate_multipliers=first and lam0 is None and mu0 is None)
+                             mu=mu_pen, nu=nu_pen, estimate_multipliers=first and lam0 is None and mu0 is None,
+                             barrier=LogBarrier(tau, lo, hi) if tau > 0.0 else None,
+                             start=None if sub is None else sub.state)
         first = False
         steps_left -= stats.newton_steps - before
         z, lam, mu_pen, nu_pen = sub.z, sub.lam, sub.mu, sub.nu
-        final = _kkt_at(nlp, z[:n], lam[:me], lam[me:].clamp(min=0.0))
+        final = _kkt_of(nlp, sub, n, me)
         if final[2] <= tol:
             return _finish(nlp, final, stats, MinimizeStatus.CONVERGED,
                            f"KKT conditions hold to tol={tol:.1e} (barrier τ = {tau:.1e})", lam, mu_pen)
@@ -143,11 +141,27 @@ def run_newton(
 def _kkt_at(nlp: NLP, x: Tensor, lam_h: Tensor, mu: Tensor) -> tuple[Tensor, Tensor, float]:
     p = nlp.evaluate(x, graph=True)
     r = nlp.grad(p.f + lam_h @ p.h + mu @ p.g, p)
-    xs = p.x.detach()
+    return _kkt_parts(nlp, p.x.detach(), r, p.h.detach(), p.g.detach(), mu)
+
+
+def _kkt_of(nlp: NLP, sub: SubResult, n: int, me: int) -> tuple[Tensor, Tensor, float]:
+    """:func:`_kkt_at` from the graphs of the subproblem's last point (no new evaluation): the state's
+    ``∇ₓ(f + λᵀ(h, g + s))`` corrected by ``J_gᵀ(μ − λ_g)`` for ``μ = max(λ_g, 0)``."""
+    st = sub.state
+    lam_g = sub.lam[me:]
+    mu = lam_g.clamp(min=0.0)
+    r = st.gl.detach()
+    if bool((mu != lam_g).any()):
+        r = r + st.vjp(torch.cat([torch.zeros_like(sub.lam[:me]), mu - lam_g]))
+    c = sub.c
+    return _kkt_parts(nlp, sub.z[:n], r[:n], c[:me], c[me:] - sub.z[n:], mu)
+
+
+def _kkt_parts(nlp: NLP, xs: Tensor, r: Tensor, h: Tensor, g: Tensor, mu: Tensor) -> tuple[Tensor, Tensor, float]:
     parts = [float((xs - project(xs - r, nlp.lower, nlp.upper)).abs().max())]
-    parts += [float(t.abs().max()) for t in (p.h.detach(), p.g.detach().clamp(min=0.0)) if t.numel()]
+    parts += [float(t.abs().max()) for t in (h, g.clamp(min=0.0)) if t.numel()]
     if mu.numel():
-        parts.append(float(torch.minimum(mu, -p.g.detach()).abs().max()))
+        parts.append(float(torch.minimum(mu, -g).abs().max()))
     kkt = max(parts)
     return xs, r, kkt if math.isfinite(kkt) else math.inf
 
