@@ -28,11 +28,14 @@ sub-sampled faces: how our data are made), all per instance, one thread.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import multiprocessing
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,25 +169,46 @@ def run_once(family: str, method: Method | Scripted, epochs: int, seed: int, arg
     return Outcome(test.mean, labelled, r.cpu_time_s, r.inference_s, r.solver_s)
 
 
-def run_family(family: str, methods: list[str], args: argparse.Namespace) -> list[dict]:
-    """Each method: epochs from one timed epoch (first seed), then every seed; medians over the seeds."""
+def run_named(family: str, name: str, epochs: int, seed: int, args: argparse.Namespace) -> Outcome:
+    """One run of the registered method ``name`` (a module-level function: ``--jobs`` pickles it by name)."""
+    return run_once(family, METHODS[name], epochs, seed, args)
+
+
+@contextlib.contextmanager
+def runner(jobs: int):
+    """``starmap(fn, arg tuples) -> list``: in this process, or on ``jobs`` spawned one-thread processes (each
+    run's CPU seconds are its own process's, so they do not change with ``jobs``)."""
+    if jobs == 1:
+        yield lambda fn, calls: [fn(*c) for c in calls]
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        yield lambda fn, calls: [f.result() for f in [pool.submit(fn, *c) for c in calls]]
+
+
+def run_families(cells: list[tuple[str, str]], args: argparse.Namespace) -> list[dict]:
+    """Each (family, method): epochs from one timed epoch (first seed), then every seed; medians over the
+    seeds. With ``--jobs`` the calibrations run side by side, then every (family, method, seed) run."""
+    with runner(args.jobs) as starmap:
+        probes = starmap(run_named, [(f, m, 1, args.seeds[0], args) for f, m in cells])
+        epochs = [max(1, math.floor(args.budget / p.cpu_s)) for p in probes]
+        for (f, m), p, e in zip(cells, probes, epochs, strict=True):
+            print(f"  {f} {m}: {p.cpu_s:.2f} CPU s per epoch -> {e} epochs", file=sys.stderr, flush=True)
+        flat = starmap(run_named, [(f, m, e, s, args) for (f, m), e in zip(cells, epochs, strict=True)
+                                   for s in args.seeds])
     rows = []
-    for name in methods:
-        method = METHODS[name]
-        probe = run_once(family, method, 1, args.seeds[0], args)
-        epochs = max(1, math.floor(args.budget / probe.cpu_s))
-        print(f"  {family} {name}: {probe.cpu_s:.2f} CPU s per epoch -> {epochs} epochs", file=sys.stderr, flush=True)
-        runs = [run_once(family, method, epochs, seed, args) for seed in args.seeds]
+    for i, ((family, name), n_epochs) in enumerate(zip(cells, epochs, strict=True)):
+        runs = flat[i * len(args.seeds):(i + 1) * len(args.seeds)]
         errors = [o.rel_l2 for o in runs]
-        print(f"    rel. L2 per seed {[round(e, 4) for e in errors]}", file=sys.stderr, flush=True)
+        print(f"  {family} {name}: rel. L2 per seed {[round(e, 4) for e in errors]}", file=sys.stderr, flush=True)
 
         def med(key: str, runs: list[Outcome] = runs) -> float | None:
             values = [getattr(o, key) for o in runs if getattr(o, key) is not None]
             return statistics.median(values) if values else None
 
-        rows.append(row(family=family, method=name, model=method.model, rel_l2=statistics.median(errors),
+        rows.append(row(family=family, method=name, model=METHODS[name].model, rel_l2=statistics.median(errors),
                         spread=(min(errors), max(errors)), labelled=runs[0].labelled, cpu_s=med("cpu_s"),
-                        epochs=epochs, inference_s=med("inference_s"), solver_s=med("solver_s")))
+                        epochs=n_epochs, inference_s=med("inference_s"), solver_s=med("solver_s")))
     return rows
 
 
@@ -290,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--inference", default="", help="Darcy grids for the timing table, e.g. 64,128")
     p.add_argument("--batch", type=int, default=20, help="instances per timing batch / residual table")
     p.add_argument("--residuals", action="store_true", help="print the families' residual table")
+    p.add_argument("--jobs", type=int, default=1, help="runs side by side, one process and thread each")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     try:
@@ -298,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
     if not args.seeds:
         p.error("--seeds needs at least one seed")
+    if args.jobs < 1:
+        p.error(f"--jobs must be at least 1, got {args.jobs}")
     families = [] if args.families == "none" else [f for f in args.families.split(",") if f]
     for name in families:
         if name not in FAMILIES:
@@ -308,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
         if families and not any(METHODS[name].applies(f) for f in families):
             p.error(f"method {name!r} applies to none of the families {', '.join(families)}")
-    rows = [r for f in families
-            for r in run_family(f, [m for m in chosen or FAMILIES[f].methods if METHODS[m].applies(f)], args)]
+    cells = [(f, m) for f in families for m in chosen or FAMILIES[f].methods if METHODS[m].applies(f)]
+    rows = run_families(cells, args)
     if rows:
         print_table(rows, args)
     if args.residuals:
