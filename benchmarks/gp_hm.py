@@ -8,9 +8,11 @@ Cases (zoo problems, docs/problems.md):
 - ``2d-multiscale``: ``poisson2d-multiscale``, u = g(x)g(y), g(t) = sin 6t cos 20t on [0, 2π]².
 
 Methods: GP-HM (``--method gp-hm``, the paper's Q = 30 Matérn-5/2 mixture, frequencies initialised
-on [0, 20] cycles per unit (1-D; [0, 8] in 2-D), boundary weight 200, Adam lr 1e-2 decaying to 1e-3) runs a fixed number
-of steps; its process CPU time is then the budget of the PINN with physopt's generic plan
-(``physopt solve`` defaults: 4 x 30 tanh MLP, Adam then SSBroyden, ``budget_clock = cpu``) and of a
+on [0, 20] cycles per unit (1-D; [0, 8] in 2-D), boundary weight 200, Adam lr 1e-2 decaying to 1e-3;
+in 1-D the grid values are solved for exactly before each step, ``gphm.values = solve``, in 2-D
+Adam moves them as in the paper) runs a fixed number of steps; its process CPU time is then the
+budget of the PINN with physopt's generic plan (``physopt solve`` defaults: 4 x 30 tanh MLP, Adam
+then SSBroyden, ``budget_clock = cpu``) and of a
 PINN with random Fourier features (Tancik et al. 2020: ``[cos 2πBx, sin 2πBx]``, B ~ N(0, σ²) with
 σ = 16 cycles per unit in 1-D and 4 in 2-D, the solutions' top frequencies; 64 features into a
 4 x 64 tanh MLP, Adam 1e-3 on 4000 / 8000 fixed random points, boundary weight 100). Errors:
@@ -19,6 +21,7 @@ cases where PINNs fail.
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/gp_hm.py
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/gp_hm.py --cases 1d-single --gphm-steps 300
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/gp_hm.py --cases 1d-multiscale --values adam --gphm-only
 """
 
 from __future__ import annotations
@@ -37,11 +40,14 @@ from physopt.problems import get
 F64 = torch.float64
 # name -> (zoo problem, problem options, GP-HM nodes per axis, GP-HM steps, GP-HM top initial
 # frequency and RFF σ, both in cycles per unit: the paper's 20 for sin(100x) = 15.9 cycles; 8 and 4
-# in 2-D, whose top component is 26 rad = 4.1 cycles)
+# in 2-D, whose top component is 26 rad = 4.1 cycles; who updates the grid values: ``solve``, the
+# exact minimiser before each step, where the grid allows its dense system, else the paper's ``adam``;
+# Adam's lr -> final lr: with solved values the steps move only the hyper-parameters, and the two
+# log-precisions climb by about one lr per step, so 3e-2 -> 3e-3, else the paper's 1e-2 -> 1e-3)
 CASES = {
-    "1d-single": ("poisson1d-hf", {"a": 0.0}, 400, 1000, 20.0, 16.0),
-    "1d-multiscale": ("poisson1d-hf", {"a": 1.0}, 400, 1000, 20.0, 16.0),
-    "2d-multiscale": ("poisson2d-multiscale", {}, 100, 400, 8.0, 4.0),
+    "1d-single": ("poisson1d-hf", {"a": 0.0}, 400, 300, 20.0, 16.0, "solve", (3e-2, 3e-3)),
+    "1d-multiscale": ("poisson1d-hf", {"a": 1.0}, 400, 300, 20.0, 16.0, "solve", (3e-2, 3e-3)),
+    "2d-multiscale": ("poisson2d-multiscale", {}, 100, 1600, 8.0, 4.0, "adam", (1e-2, 1e-3)),
 }
 
 
@@ -49,9 +55,11 @@ def _overrides(options: dict[str, float]) -> list[str]:
     return ["threads=1", *(f"problem.{k}={v}" for k, v in options.items())]
 
 
-def run_gphm(name: str, options: dict[str, float], points: int, steps: int, top: float) -> tuple[float, float]:
+def run_gphm(name: str, options: dict[str, float], points: int, steps: int, top: float,
+             values: str, lr: tuple[float, float]) -> tuple[float, float]:
     result = physopt.solve(name, method="gp-hm", steps=steps,
-                           overrides=[*_overrides(options), f"gphm.points={points}", f"gphm.max_frequency={top}"])
+                           overrides=[*_overrides(options), f"gphm.points={points}", f"gphm.max_frequency={top}",
+                                      f"gphm.values={values}", f"gphm.lr={lr[0]}", f"gphm.final_lr={lr[1]}"])
     return result.report.rel_l2, result.report.cpu_time_s
 
 
@@ -102,20 +110,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--gphm-steps", type=int, default=0, help="GP-HM steps (0: each case's default)")
+    parser.add_argument("--values", choices=["adam", "solve"], default=None,
+                        help="gphm.values for every case (default: each case's own)")
+    parser.add_argument("--gphm-only", action="store_true", help="run GP-HM only, not the two PINNs")
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
     for case in args.cases:
-        name, options, points, steps, top, sigma = CASES[case]
-        steps = args.gphm_steps or steps
-        gp_err, gp_cpu = run_gphm(name, options, points, steps, top)
-        print(f"{case}: gp-hm {gp_err:.2e} in {gp_cpu:.0f} CPU s", flush=True)
+        name, options, points, steps, top, sigma, values, lr = CASES[case]
+        steps, values = args.gphm_steps or steps, args.values or values
+        lr = lr if values == "solve" else (1e-2, 1e-3)
+        gp_err, gp_cpu = run_gphm(name, options, points, steps, top, values, lr)
+        print(f"{case}: gp-hm ({values}) {gp_err:.2e} in {gp_cpu:.0f} CPU s", flush=True)
+        grid = "x".join([str(points)] * (2 if case.startswith("2d") else 1))
+        rows.append((case, f"gp-hm ({grid}, {steps} steps, values {values}, lr {lr[0]:g})", gp_err, gp_cpu))
+        if args.gphm_only:
+            continue
         pinn_err, pinn_cpu = run_pinn(name, options, gp_cpu)
         print(f"{case}: pinn {pinn_err:.2e} in {pinn_cpu:.0f} CPU s", flush=True)
         rff_err, rff_cpu = run_rff(name, options, sigma, gp_cpu)
         print(f"{case}: pinn-rff {rff_err:.2e} in {rff_cpu:.0f} CPU s", flush=True)
-        rows += [(case, f"gp-hm ({'x'.join([str(points)] * (2 if case.startswith('2d') else 1))}, {steps} steps)",
-                  gp_err, gp_cpu), (case, "pinn (generic plan)", pinn_err, pinn_cpu),
+        rows += [(case, "pinn (generic plan)", pinn_err, pinn_cpu),
                  (case, f"pinn + Fourier features (σ = {sigma:g})", rff_err, rff_cpu)]
     print("\n| case | method | rel L2 | CPU s |\n|---|---|---|---|")
     for case, method, err, cpu in rows:

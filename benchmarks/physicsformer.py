@@ -17,6 +17,8 @@ prints λ1, λ2 every ``--log-every`` steps (the convergence of the unknowns ove
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/physicsformer.py --cases kovasznay --budget 20
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/physicsformer.py --cases ns-inverse-0% \
         --inverse-budget 240 --switch 50
+    OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/physicsformer.py --cases ns-inverse-1% \
+        --models mlp --inverse-budget 540 --switch 50
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=16, help="PhysicsFormer token width")
     ap.add_argument("--hidden", type=int, default=32, help="PhysicsFormer feed-forward width")
     ap.add_argument("--sequence", type=int, default=3, help="PhysicsFormer pseudo-sequence length k")
+    ap.add_argument("--models", nargs="+", default=["mlp", "physicsformer"], choices=["mlp", "physicsformer"],
+                    help="which of the two models to run")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     common = ["threads=1", "budget_clock=cpu", "constraints=penalty", "optim.name=adam+ssbroyden",
@@ -59,8 +63,9 @@ def main() -> None:
     rows = []
     for case in args.cases:
         problem, options, axis = CASES[case]
-        for label, model in (("mlp 4x30", MLP), ("physicsformer", [*physicsformer(args.width, args.hidden,
-                                                                                   args.sequence), *axis])):
+        models = {"mlp": ("mlp 4x30", MLP),
+                  "physicsformer": ("physicsformer", [*physicsformer(args.width, args.hidden, args.sequence), *axis])}
+        for label, model in (models[m] for m in args.models):
             inverse = problem == "navier-stokes-inverse"
             budget = args.inverse_budget if inverse and args.inverse_budget is not None else args.budget
             res = physopt.solve(problem, seed=args.seed, steps=10**6, time_budget=budget,

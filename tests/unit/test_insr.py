@@ -144,3 +144,29 @@ def test_an_insr_run_is_not_resumed(tmp_path):
     physopt.solve(_problem(1), method="insr", optimizer="adam", overrides=sets, out=tmp_path / "run")
     with pytest.raises(ConfigError, match="cannot be resumed"):
         physopt.resume(tmp_path / "run", problem=_problem(1))
+
+
+def test_taylor_green_closed_form_meets_every_condition_and_a_wrong_viscosity_does_not():
+    from physopt.problems.zoo import ZOO, taylor_green_exact
+
+    problem = ZOO["taylor-green"]()
+    params = Parameters.create(constants=problem.params, unknowns={}, dtype=torch.float64, device=torch.device("cpu"))
+    gen = torch.Generator().manual_seed(0)
+    widths = {"pde": 3, "bc_x": 6, "bc_y": 6, "ic": 3}  # momentum x, y and continuity; periodic value + ∂ of 3
+    for name, condition in problem.conditions.items():
+        r = condition.residual(taylor_green_exact, condition.sample(problem.domain, 64, generator=gen,
+                                                                   dtype=torch.float64), params)
+        assert r.shape == (64, widths[name])
+        # O(1) products of unit-frequency sines and their second derivatives: float64 round-off
+        assert float(r.abs().max()) < 1e-12, name
+    # The decay rate is 2ν: the same field with ν = 0.2 leaves the momentum residual 2(0.2 - 0.1) u.
+    pde = problem.conditions["pde"]
+    batch = pde.sample(problem.domain, 32, generator=gen, dtype=torch.float64)
+    r = pde.residual(lambda z: taylor_green_exact(z, nu=0.2), batch, params)
+    u = taylor_green_exact(batch["x"], nu=0.2)
+    # u_t = -0.4u and -νΔu = +0.2u: the momentum residual is exactly -0.2u (the advection and the
+    # pressure both scale with F² and still cancel), the divergence stays zero.
+    torch.testing.assert_close(r[:, :2], -0.2 * u[:, :2], rtol=0, atol=1e-12)
+    assert float(r[:, 2].abs().max()) < 1e-12 and float(u[:, :2].abs().max()) > 0.1
+    with pytest.raises(ValueError, match="viscosity"):
+        ZOO["taylor-green"](nu=0.0)

@@ -25,7 +25,7 @@ MODULES = {
     "burgers-inverse": "_inverse", "lotka-volterra-inverse": "_inverse", "kovasznay-inverse": "_inverse",
     "elastic-waves": "_elastic_waves", "navier-stokes-inverse": "_ns_inverse",
     "poisson-field-inverse": "_field_inverse", "poisson1d-hf": "_high_frequency",
-    "poisson2d-multiscale": "_high_frequency",
+    "poisson2d-multiscale": "_high_frequency", "taylor-green": "_taylor_green",
 }
 
 

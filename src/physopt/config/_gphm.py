@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..gp import GPHM, Envelope, GridPDE, gphm_fit, grid_pde
+from ..gp import GPHM, MAX_DENSE_NODES, Envelope, GridPDE, ValuesUpdate, gphm_fit, grid_pde
 from ..problems import Box, Dirichlet, Problem, value_at
 from ..training import FitResult, Role, RunStatus
 from ._schema import RunConfig
@@ -60,6 +60,12 @@ def gphm_check(cfg: RunConfig, problem: Problem, roles: Mapping[str, Role]) -> N
         raise ValueError(f"gphm.points must be >= 3 and gphm.components >= 1, got {g.points}, {g.components}")
     if g.envelope not in {e.value for e in Envelope}:
         raise ValueError(f"gphm.envelope must be one of {', '.join(e.value for e in Envelope)}, got {g.envelope!r}")
+    if g.values not in {v.value for v in ValuesUpdate}:
+        raise ValueError(f"gphm.values must be one of {', '.join(v.value for v in ValuesUpdate)}, got {g.values!r}")
+    nodes = g.points ** len(problem.domain.lo)  # type: ignore[union-attr]
+    if g.values == ValuesUpdate.SOLVE.value and nodes > MAX_DENSE_NODES:
+        raise ValueError(f"gphm.values = 'solve' forms a dense system of all {nodes} grid nodes "
+                         f"(gphm.points = {g.points} per axis); it allows at most {MAX_DENSE_NODES}")
     for key in ("max_frequency", "lr", "final_lr", "boundary_weight"):
         if not getattr(g, key) > 0:
             raise ValueError(f"gphm.{key} must be > 0, got {getattr(g, key)!r}")
@@ -96,7 +102,8 @@ def gphm_run(built: Any, cfg: RunConfig) -> tuple[nn.Module, FitResult]:
     pde = gphm_grid_pde(built.problem, model)
     clock = time.process_time if cfg.budget_clock == "cpu" else time.perf_counter
     result = gphm_fit(model, pde, iterations=cfg.steps, lr=g.lr, final_lr=g.final_lr,
-                      boundary_weight=g.boundary_weight, budget_s=cfg.time_budget or float("inf"), clock=clock)
+                      boundary_weight=g.boundary_weight, budget_s=cfg.time_budget or float("inf"), clock=clock,
+                      values=ValuesUpdate(g.values))
     status = RunStatus.COMPLETED if result.steps == cfg.steps else RunStatus.TIME_BUDGET
     history = [{"step": n, "loss": loss, "optimizer": "adam"} for n, loss in enumerate(result.losses)]
     grid = "x".join(map(str, pde.shape))

@@ -164,7 +164,9 @@ class GphmConfig:
     axis, ``components`` spectral-mixture components per axis with initial frequencies evenly on
     ``[0, max_frequency]`` cycles per unit length, ``envelope`` ``matern52`` (Student-t spectrum) or
     ``gaussian``, ``jitter`` on each kernel factor, the boundary likelihood weighted by
-    ``boundary_weight``, Adam from ``lr`` decaying geometrically to ``final_lr`` over ``steps``."""
+    ``boundary_weight``, Adam from ``lr`` decaying geometrically to ``final_lr`` over ``steps``;
+    ``values`` ``adam`` (the paper: the grid values among Adam's parameters) or ``solve`` (the exact
+    minimiser in the values before each step, :class:`physopt.gp.ValuesUpdate`)."""
 
     points: int = 200
     components: int = 30
@@ -174,6 +176,7 @@ class GphmConfig:
     boundary_weight: float = 200.0
     lr: float = 1e-2
     final_lr: float = 1e-3
+    values: str = "adam"
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,26 @@ Example — solve u'' = f on [0, 2π] with u = sin(20x) + sin(x)::
 from ._gphm import GPHM, GPHMResult, GridPDE, gphm_fit, grid_pde, grid_points
 from ._kernel import ENVELOPES, Envelope, EnvelopeSpec, SpectralMixture
 from ._kron import KroneckerCholesky, kron_dense, kron_matvec, mode_product
+from ._values import MAX_DENSE_NODES, VALUES_RULES, ValuesRule, ValuesUpdate, solve_values
 
 __all__ = [
     "ENVELOPES",
     "GPHM",
+    "MAX_DENSE_NODES",
+    "VALUES_RULES",
     "Envelope",
     "EnvelopeSpec",
     "GPHMResult",
     "GridPDE",
     "KroneckerCholesky",
     "SpectralMixture",
+    "ValuesRule",
+    "ValuesUpdate",
     "gphm_fit",
     "grid_pde",
     "grid_points",
     "kron_dense",
     "kron_matvec",
     "mode_product",
+    "solve_values",
 ]

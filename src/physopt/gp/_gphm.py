@@ -35,6 +35,7 @@ from torch import nn
 
 from ._kernel import Envelope, SpectralMixture
 from ._kron import KroneckerCholesky, mode_product
+from ._values import VALUES_RULES, ValuesUpdate
 
 __all__ = ["GPHM", "GPHMResult", "GridPDE", "gphm_fit", "grid_pde", "grid_points"]
 
@@ -221,7 +222,8 @@ class GPHMResult:
 
 def gphm_fit(model: GPHM, pde: GridPDE, *, iterations: int, lr: float = 1e-2, final_lr: float | None = None,
              boundary_weight: float = 200.0, budget_s: float = math.inf,
-             clock: Callable[[], float] = time.process_time) -> GPHMResult:
+             clock: Callable[[], float] = time.process_time,
+             values: ValuesUpdate = ValuesUpdate.ADAM) -> GPHMResult:
     """Minimise :meth:`GPHM.objective` with Adam (the paper's optimiser and lr) for ``iterations``
     steps or until ``budget_s`` seconds of ``clock`` (default: process CPU time) are spent;
     ``ValueError`` on a non-finite objective, naming the step.
@@ -230,17 +232,27 @@ def gphm_fit(model: GPHM, pde: GridPDE, *, iterations: int, lr: float = 1e-2, fi
     ``lr`` to ``final_lr`` over ``iterations``. Decided here: with a constant step the error of a
     converged run keeps oscillating over an order of magnitude (Adam's step does not shrink as the
     gradient does), and the paper ran 10⁵ steps where a CPU budget allows 10³.
+
+    ``values`` says who updates the grid values (:class:`~physopt.gp.ValuesUpdate`): ``ADAM``, the
+    paper's joint Adam, or ``SOLVE``, the exact minimiser in ``U`` before every Adam step on the
+    hyper-parameters (:mod:`physopt.gp._values`: what makes multi-scale solutions converge).
     """
+    if not isinstance(values, ValuesUpdate):
+        raise ValueError(f"values must be one of {[v.value for v in ValuesUpdate]}, got {values!r}")
+    rule = VALUES_RULES[values]
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
     final_lr = lr if final_lr is None else final_lr
     if not lr > 0 or not final_lr > 0:
         raise ValueError(f"lr and final_lr must be > 0, got lr={lr!r}, final_lr={final_lr!r}")
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
+    trained = [p for p in model.parameters() if p.requires_grad and (rule.adam_owns_values or p is not model.values)]
+    opt = torch.optim.Adam(trained, lr=lr)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=(final_lr / lr) ** (1 / iterations))
     start, cpu, wall = clock(), time.process_time(), time.perf_counter()
     losses: list[float] = []
     for step in range(iterations):
+        if rule.before_step is not None:
+            rule.before_step(model, pde, boundary_weight)
         opt.zero_grad(set_to_none=True)
         loss = model.objective(pde, boundary_weight=boundary_weight)
         value = float(loss.detach())

@@ -38,6 +38,7 @@ from ._poisson import poisson2d, poisson2d_exact
 from ._quantum_well import QUANTUM_WELL_ENERGY, quantum_well, quantum_well_exact
 from ._quantum_wells import Barrier, FiniteWell, quantum_barrier, quantum_finite_well, quantum_well_fixed_energy
 from ._sdgd import allen_cahn_nd, poisson_nd, sdgd_coefficients, sdgd_exact, sdgd_laplacian
+from ._taylor_green import taylor_green, taylor_green_exact
 from ._wave import wave, wave_exact
 
 __all__ = [
@@ -91,6 +92,8 @@ __all__ = [
     "sdgd_exact",
     "sdgd_laplacian",
     "wave",
+    "taylor_green",
+    "taylor_green_exact",
     "wave_exact",
 ]
 
@@ -123,4 +126,5 @@ ZOO: dict[str, Callable[[], Problem]] = {
     "poisson-field-inverse": poisson_field_inverse,
     "poisson1d-hf": poisson1d_hf,
     "poisson2d-multiscale": poisson2d_multiscale,
+    "taylor-green": taylor_green,
 }
