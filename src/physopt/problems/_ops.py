@@ -4,7 +4,11 @@ All operators take a field ``u`` computed from points ``x`` (``x.requires_grad``
 return tensors with a graph (``create_graph=True``), so they compose (``partial(u, x, 0, 0)`` is
 ``u_xx``) and can be trained through. Scalar fields are ``(n,)`` or ``(n, 1)``; results of scalar
 operators are ``(n, 1)``. Nothing is cached: each call differentiates once, which keeps the
-functions pure (DeepXDE's global derivative cache is exactly what we avoid).
+functions pure (DeepXDE's global derivative cache is exactly what we avoid). So a residual that needs
+several derivatives of the same ``u`` should take ``g = grad(u, x)`` once, slice ``g[:, :1]``,
+``g[:, 1:]``, and differentiate a slice for the second derivatives (``partial(g[:, :1], x, 0)`` is
+``u_xx``): ``dt(u, x) + u * partial(u, x, 0) - nu * partial(u, x, 0, 0)`` differentiates ``u`` four
+times, the Burgers zoo residual written that way twice, at 0.71x the CPU (docs/benchmarks.md).
 """
 
 from __future__ import annotations
