@@ -66,13 +66,13 @@ def table(rows: list[dict]) -> str:
 
 
 def latest(path: Path) -> list[dict]:
-    """The last recorded run of every (problem, noise, seed), in first-recorded order."""
+    """The last recorded run of every (problem, noise, seed), sorted by them."""
     rows: dict[tuple, dict] = {}
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
             rows[(r["problem"], r["noise"], r["seed"])] = r
-    return list(rows.values())
+    return [rows[key] for key in sorted(rows)]
 
 
 def main() -> None:
