@@ -9,7 +9,8 @@ noise-free data and 1 % with 1 % noise, fields within 5 %, each default within 3
 
 ``--out FILE`` appends each run to a JSON-lines file as soon as it is done, so runs can be made one
 problem at a time (or in parallel processes) on a busy machine; ``--report`` prints the table from
-that file without running anything (the last run of each problem x noise wins).
+that file without running anything (the last run of each problem x noise wins); ``--runs DIR``
+keeps each run's directory (report, ``metrics.jsonl`` with the unknowns' trajectory, plots).
 
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/inverse.py
     OMP_NUM_THREADS=1 nice -n 5 .venv/bin/python benchmarks/inverse.py --problems lotka-volterra-inverse --noise 0
@@ -30,10 +31,11 @@ PROBLEMS = ("burgers-inverse", "lotka-volterra-inverse", "kovasznay-inverse", "p
 GOAL_CLEAN, GOAL_NOISY, GOAL_FIELD, GOAL_CPU = 1e-3, 1e-2, 5e-2, 180.0
 
 
-def run_one(name: str, level: float, seed: int, steps: int | None) -> dict:
+def run_one(name: str, level: float, seed: int, steps: int | None, runs: Path | None = None) -> dict:
     t0 = time.process_time()
     kwargs = {} if steps is None else {"steps": steps}
-    res = physopt.solve(name, seed=seed, overrides=[f"problem.noise={level}", "threads=1"], **kwargs)
+    out = None if runs is None else runs / f"{name}-noise{level:g}-seed{seed}"
+    res = physopt.solve(name, seed=seed, out=out, overrides=[f"problem.noise={level}", "threads=1"], **kwargs)
     rep = res.report
     misfit = next(iter(rep.data_misfit.values()))
     return {"problem": name, "noise": level, "seed": seed, "steps": rep.steps,
@@ -64,13 +66,13 @@ def table(rows: list[dict]) -> str:
 
 
 def latest(path: Path) -> list[dict]:
-    """The last recorded run of every (problem, noise, seed), in first-recorded order."""
+    """The last recorded run of every (problem, noise, seed), sorted by them."""
     rows: dict[tuple, dict] = {}
     for line in path.read_text().splitlines():
         if line.strip():
             r = json.loads(line)
             rows[(r["problem"], r["noise"], r["seed"])] = r
-    return list(rows.values())
+    return [rows[key] for key in sorted(rows)]
 
 
 def main() -> None:
@@ -81,6 +83,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None, help="default: the problem's tuned steps")
     ap.add_argument("--out", type=Path, default=None, help="JSON-lines file to append each run to")
     ap.add_argument("--report", action="store_true", help="print the table from --out, run nothing")
+    ap.add_argument("--runs", type=Path, default=None, help="write each run's directory (report, metrics, plots) here")
     args = ap.parse_args()
     if args.report:
         if args.out is None or not args.out.exists():
@@ -90,7 +93,7 @@ def main() -> None:
     rows = []
     for name in args.problems:
         for level in args.noise:
-            row = run_one(name, level, args.seed, args.steps)
+            row = run_one(name, level, args.seed, args.steps, args.runs)
             rows.append(row)
             if args.out is not None:
                 with args.out.open("a") as f:

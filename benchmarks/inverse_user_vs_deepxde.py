@@ -17,7 +17,7 @@ it (1.0), the sensors a ``PointSetBC`` and anchors, soft Dirichlet walls, a 1-20
 among ``external_trainable_variables``. Two variants, each stopped at the same ``--budget`` CPU s
 by a callback: ``adam`` (the examples' plan: Adam only) and ``adam+lbfgs`` (Adam for half the
 budget, then L-BFGS for the rest, as in DeepXDE's forward examples; L-BFGS reports every 100
-iterations so the stop is checked that often). Both variants print D and k with the CPU time
+iterations, so the stop is checked, and D and k traced, that often). Both variants print D and k with the CPU time
 every 100 steps, so the time to reach an error can be read. DeepXDE runs in a subprocess.
 """
 
@@ -84,7 +84,7 @@ class Budget(dde.callbacks.Callback):
 
     def on_epoch_end(self):
         step, cpu = int(self.model.train_state.step), time.process_time() - c0
-        if step % 100 == 0:
+        if step // 100 > (trace[-1]["step"] // 100 if trace else 0):  # Adam: every 100 steps; L-BFGS: every call
             trace.append({"step": step, "D": float(D.detach()), "k": float(k.detach()), "cpu_s": cpu})
         if cpu >= self.limit:
             self.model.stop_training = True
@@ -100,6 +100,7 @@ if args["variant"] == "adam+lbfgs":
     model.compile("L-BFGS", external_trainable_variables=[D, k])
     model.train(display_every=10**6, callbacks=[Budget(args["budget"])], verbose=0)
 found = {"D": float(D.detach()), "k": float(k.detach())}
+trace.append({"step": int(model.train_state.step), **found, "cpu_s": time.process_time() - c0})
 print("RESULT " + json.dumps({"found": found, "cpu_time_s": time.process_time() - c0,
                               "steps": int(model.train_state.step), "trace": trace}))
 '''
