@@ -18,11 +18,17 @@ batched passes; one thread either way) next to the family's own solver per insta
     python benchmarks/physics_operators.py --families darcy --methods data,lordnet --budget 300 --seeds 0
     python benchmarks/physics_operators.py --families none --inference 64,128   # LordNet / FNO vs solver timing
     python benchmarks/physics_operators.py --families none --residuals          # the families' own residuals
+    python benchmarks/physics_operators.py --families darcy --methods data,physics,lordnet --budget 120 --jobs 9
 
 ``--inference`` times batched prediction of (untrained: the weights do not change the cost) LordNet
 and FNO models on Darcy grids against ``solve_darcy`` at the same grid (the two-node faces: the
 discretisation LordNet's residual uses) and against the family generator's solve (twice finer grid,
 sub-sampled faces: how our data are made), all per instance, one thread.
+
+``--jobs N`` runs the calibrations side by side, then every (family, method, seed) run, on N spawned
+one-thread processes: the same table as serial runs (each run is seeded); each run's CPU seconds are its
+own process's, though a loaded machine makes every epoch dearer (shared caches), so calibrate and train
+under the same load. A method added at run time to ``METHODS`` is not seen by the workers.
 """
 
 from __future__ import annotations
