@@ -18,11 +18,17 @@ batched passes; one thread either way) next to the family's own solver per insta
     python benchmarks/physics_operators.py --families darcy --methods data,lordnet --budget 300 --seeds 0
     python benchmarks/physics_operators.py --families none --inference 64,128   # LordNet / FNO vs solver timing
     python benchmarks/physics_operators.py --families none --residuals          # the families' own residuals
+    python benchmarks/physics_operators.py --families darcy --methods data,physics,lordnet --budget 120 --jobs 9
 
 ``--inference`` times batched prediction of (untrained: the weights do not change the cost) LordNet
 and FNO models on Darcy grids against ``solve_darcy`` at the same grid (the two-node faces: the
 discretisation LordNet's residual uses) and against the family generator's solve (twice finer grid,
 sub-sampled faces: how our data are made), all per instance, one thread.
+
+``--jobs N`` runs the calibrations side by side, then every (family, method, seed) run, on N spawned
+one-thread processes: the same table as serial runs (each run is seeded); each run's CPU seconds are its
+own process's, though a loaded machine makes every epoch dearer (shared caches), so calibrate and train
+under the same load. A method added at run time to ``METHODS`` is not seen by the workers.
 """
 
 from __future__ import annotations
@@ -152,17 +158,18 @@ FAMILIES: dict[str, Family] = {
 DATA_ROWS = ("data", "wos-data")  # the labelled reference of a family's "vs data" column
 
 
-def train(family: str, method: Method, epochs: int, base: list[str], seed: int):
-    return physopt.learn(family, model=method.model, epochs=epochs, seed=seed,
-                         overrides=[*base, *FAMILIES[family].sets, *method.sets])
+def overrides(family: str, method: Method, args: argparse.Namespace) -> list[str]:
+    """The run's ``--set`` list: the benchmark's sizes, the family's data, the method's own settings, then
+    the command line's ``--set`` (last, so it wins: ``--methods lordnet --set optim.lr=1e-2`` tries an lr)."""
+    return [f"data.n_train={args.n_train}", "data.n_val=50", f"data.n_test={args.n_test}", "threads=1", "plots=0",
+            *FAMILIES[family].sets, *method.sets, *args.set]
 
 
 def run_once(family: str, method: Method | Scripted, epochs: int, seed: int, args: argparse.Namespace) -> Outcome:
     if isinstance(method, Scripted):
         return method.run(family, epochs, seed, args)
-    base = [f"data.n_train={args.n_train}", "data.n_val=50", f"data.n_test={args.n_test}", "threads=1", "plots=0",
-            *args.set]
-    r = train(family, method, epochs, base, seed).report
+    r = physopt.learn(family, model=method.model, epochs=epochs, seed=seed,
+                      overrides=overrides(family, method, args)).report
     test = next(iter(r.tests.values()))
     physics = r.config["physics"]
     labelled = 0 if not physics["data"] else r.n_train if physics["labelled"] == -1 else physics["labelled"]
@@ -310,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-test", type=int, default=100)
     p.add_argument("--seeds", default="0,1,2", help="comma-separated; the table gives medians")
     p.add_argument("--walks", type=int, default=16, help="Walk-on-Spheres walks per node (wos-no)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every run")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="added to every run, last (it wins)")
     p.add_argument("--inference", default="", help="Darcy grids for the timing table, e.g. 64,128")
     p.add_argument("--batch", type=int, default=20, help="instances per timing batch / residual table")
     p.add_argument("--residuals", action="store_true", help="print the families' residual table")
