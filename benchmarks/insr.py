@@ -188,7 +188,8 @@ def taylor_green_rows(steps: int, iterations: int, initial: int, pinn: bool) -> 
     vel, pres = split_errors(pred, ref.values, shape)
     at = [rel_l2(pred.reshape(*shape, 3)[:, :, j, :2], ref.values.reshape(*shape, 3)[:, :, j, :2]) for j in (0, -1)]
     losses = [h["loss"] for h in res.history]
-    print(f"# taylor-green INSR {iterations} it/step, initial fit {initial} it: velocity error t=0 {at[0]:.2e}, t=2 {at[1]:.2e}; "
+    print(f"# taylor-green INSR {iterations} it/step, initial fit {initial} it: velocity error "
+          f"t=0 {at[0]:.2e}, t=2 {at[1]:.2e}; "
           f"initial-fit loss {losses[0]:.2e}, step losses median {np.median(losses[1:]):.2e} "
           f"max {max(losses[1:]):.2e}", flush=True)
     params = int(res.model.states.shape[1])
