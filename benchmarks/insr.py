@@ -1,4 +1,4 @@
-"""INSR vs a grid solver and space-time PINNs: accuracy, memory and CPU time on two problems.
+"""INSR vs a grid solver and space-time PINNs: accuracy, memory and CPU time on three problems.
 
 - ``convection`` (u_t + 30 u_x = 0, u0 = sin x, periodic, t ∈ [0, 1]): INSR (``--method insr``,
   implicit midpoint, exactly periodic spatial MLP) against a grid solver with the *same* time
