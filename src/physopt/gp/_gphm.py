@@ -258,7 +258,7 @@ def gphm_fit(model: GPHM, pde: GridPDE, *, iterations: int, lr: float = 1e-2, fi
         value = float(loss.detach())
         if not math.isfinite(value):
             raise ValueError(f"GP-HM objective is {value} at step {step} (try a larger jitter)")
-        loss.backward()
+        loss.backward(inputs=trained)  # solved values: no gradient accumulates on U
         opt.step()
         sched.step()
         losses.append(value)
