@@ -1,7 +1,7 @@
 """DeepXDE's published example setups beside physopt's defaults, scored on physopt's references.
 
     python benchmarks/deepxde_examples.py
-        [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde,diffusion-reaction,wave]
+        [--problems poisson2d,helmholtz2d,kovasznay,allen-cahn-deepxde,diffusion-reaction,wave,burgers]
         [--seeds 1] [--threads 1] [--budget 300] [--out bench-out/deepxde] [--json docs/data/deepxde.json]
         [--skip-physopt] [--skip-deepxde] [--burgers bench-out/burgers/results.json]
 
@@ -42,8 +42,11 @@ Which example on which problem (the examples themselves are in lululxvi/deepxde,
   STMsFFN exists only in DeepXDE's TensorFlow-1 and Paddle backends; ``StMsFFN`` below is our
   PyTorch port of it (same layers: fixed Gaussian Fourier features per input scale, one shared
   tanh trunk, elementwise products of every spatial with every temporal branch, linear output).
-* ``burgers``: ``Burgers.py``, run by benchmarks/burgers_vs_deepxde.py; ``--burgers FILE`` copies
-  that script's results.json records into the JSON output instead of rerunning them.
+* ``burgers``: ``Burgers.py`` -- the same PDE and domain ([-1, 1] x [0, 0.99]), soft Dirichlet and
+  initial-value losses, 2540/80/160 points, 2-20-20-20-1 tanh (Glorot normal), Adam lr 1e-3 for 15000
+  steps, then L-BFGS (the setup benchmarks/burgers_vs_deepxde.py runs to its end, with no budget).
+  ``--burgers FILE`` copies that script's results.json records into the JSON output *instead of*
+  running ``burgers`` here (burgers is then left out of ``--problems``).
 
 The examples' full iteration counts take tens of minutes of CPU each here, so every DeepXDE run has
 a CPU budget (``--budget`` seconds, 0 = none): Adam stops at its iteration count or at half the
@@ -74,6 +77,7 @@ EXAMPLES = {
     "diffusion-reaction": {"example": "diffusion_reaction.py", "adam": 20000, "lbfgs": False},
     "wave": {"example": "wave_1d.py (setup on our wave; STMsFFN ported to PyTorch)", "adam": 10000,
              "lbfgs": False},
+    "burgers": {"example": "Burgers.py", "adam": 15000, "lbfgs": True},
 }
 
 # The DeepXDE side, run in a subprocess so that DeepXDE's global settings stay out of this process.
@@ -211,6 +215,15 @@ def build():
         net = StMsFFN([2] + [100] * 3 + [1], sigmas_x=[1], sigmas_t=[1, 10])
         net.apply_feature_transform(lambda x: (x - 0.5) * 2 * math.sqrt(3))
         return data, net
+    if name == "burgers":
+        def pde(x, y):
+            return (dde.grad.jacobian(y, x, i=0, j=1) + y * dde.grad.jacobian(y, x, i=0, j=0)
+                    - 0.01 / pi * dde.grad.hessian(y, x, i=0, j=0))
+        geom = dde.geometry.GeometryXTime(dde.geometry.Interval(-1, 1), dde.geometry.TimeDomain(0, 0.99))
+        bcs = [dde.icbc.DirichletBC(geom, lambda x: 0, lambda _, on_boundary: on_boundary),
+               dde.icbc.IC(geom, lambda x: -np.sin(pi * x[:, 0:1]), lambda _, on_initial: on_initial)]
+        data = dde.data.TimePDE(geom, pde, bcs, num_domain=2540, num_boundary=80, num_initial=160)
+        return data, dde.nn.FNN([2] + [20] * 3 + [1], "tanh", "Glorot normal")
     raise SystemExit(f"no DeepXDE setup for {name!r}")
 
 
@@ -318,7 +331,8 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=300.0, help="CPU seconds per DeepXDE run (0 = none)")
     ap.add_argument("--out", default="bench-out/deepxde")
     ap.add_argument("--json", default=None, help="write the DeepXDE records here (e.g. docs/data/deepxde.json)")
-    ap.add_argument("--burgers", default=None, help="burgers_vs_deepxde.py results.json to include")
+    ap.add_argument("--burgers", default=None,
+                    help="burgers_vs_deepxde.py results.json to include instead of running burgers here")
     ap.add_argument("--skip-physopt", action="store_true")
     ap.add_argument("--skip-deepxde", action="store_true")
     args = ap.parse_args()
@@ -326,6 +340,8 @@ def main() -> None:
     unknown = [p for p in problems if p not in EXAMPLES]
     if unknown:
         raise ValueError(f"no DeepXDE example for {unknown}; known: {', '.join(EXAMPLES)}")
+    if args.burgers:  # its records are copied, so that burgers is not also run (and counted twice)
+        problems = [p for p in problems if p != "burgers"]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     command = (f"python benchmarks/deepxde_examples.py --problems {{p}} --seeds {args.seeds} "
