@@ -25,6 +25,7 @@ from physopt.problems.zoo import (
     poisson2d_exact,
     poisson2d_multiscale_exact,
     quantum_well_exact,
+    taylor_green_exact,
     wave_exact,
 )
 
@@ -39,6 +40,7 @@ CLOSED_FORMS = {
     "kovasznay": kovasznay_exact,
     "poisson1d-hf": poisson1d_hf_exact,
     "poisson2d-multiscale": poisson2d_multiscale_exact,
+    "taylor-green": taylor_green_exact,
 }
 # Exact values of trainable scalars (the eigenvalue of the well).
 EXACT_TRAINABLE = {"quantum-well": {"E": QUANTUM_WELL_ENERGY}}
