@@ -40,9 +40,11 @@ def test_poisson_field_inverse_default_recovers_the_field(noise):
     assert res.report.fields["a"].rel_l2 < 0.05  # the goal for fields: 5 % relative L2
 
 
-
-@pytest.mark.slow  # ~150 CPU s (147 at load ~40 on 2 cores)
-def test_kovasznay_inverse_default_finds_the_reynolds_number():
-    res = physopt.solve("kovasznay-inverse", seed=0, overrides=["threads=1"])
-    # the 0.1 % on clean data; measured 7.2e-5 (seed 0, the default's 1200 steps)
-    assert res.report.unknowns["re"].rel_error < 1e-3, res.report.unknowns["re"]
+@pytest.mark.slow  # ~150 CPU s each (157 and 151 at load 13-40 on 2 cores)
+@pytest.mark.parametrize("noise, tol", [(0.0, 1e-3), (0.01, 1e-2)])  # the goals: 0.1 % / 1 %
+def test_kovasznay_inverse_default_finds_the_reynolds_number(noise, tol):
+    res = physopt.solve("kovasznay-inverse", seed=0, overrides=[f"problem.noise={noise}", "threads=1"])
+    # measured at the default's 1200 steps, seed 0: 7.1e-5 (0 %) and 2.6e-3 (1 %)
+    assert res.report.unknowns["re"].rel_error < tol, res.report.unknowns["re"]
+    # the 5 % for fields; (u, v, p) measured 8.2e-4 / 7.4e-4 at steps 1000 / 1250 with 1 % noise
+    assert res.report.rel_l2 < 0.05

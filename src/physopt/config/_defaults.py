@@ -182,7 +182,7 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
     # kovasznay-inverse: 2000 steps (Adam 1000) on 2601 PDE points found Re to 1.3e-5 in 219 CPU s. Adam only
     # waits for the network (Re barely moves in it), so 500 Adam steps, 1500 PDE and 200 wall points:
     # seed 0, noise 0, at load ~40 on 2 cores, Re within 9.8e-4 at step 1000 (122 CPU s) and within
-    # 4e-4 from step 1050 on (7.2e-5 at step 1200, 147 CPU s; 2.2e-5 at 1500, 184 CPU s); docs/inverse.md.
+    # 4e-4 from step 1050 on (7.1e-5 at step 1200, 147 CPU s; 2.2e-5 at 1500, 184 CPU s); docs/inverse.md.
     "kovasznay-inverse": {
         "constraints": "penalty",
         "steps": 1200,
