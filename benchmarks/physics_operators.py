@@ -184,7 +184,7 @@ def run_named(family: str, name: str, epochs: int, seed: int, args: argparse.Nam
 @contextlib.contextmanager
 def runner(jobs: int):
     """``starmap(fn, arg tuples) -> list``: in this process, or on ``jobs`` spawned one-thread processes (each
-    run's CPU seconds are its own process's, so they do not change with ``jobs``)."""
+    run's CPU seconds are its own process's; the machine's load still makes them dearer, module docstring)."""
     if jobs == 1:
         yield lambda fn, calls: [fn(*c) for c in calls]
         return

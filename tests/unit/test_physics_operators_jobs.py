@@ -42,19 +42,23 @@ def test_jobs_give_the_serial_table(tmp_path):
     assert serial[0][5] != serial[1][5]  # the two rows are different runs, not one result twice
 
 
-def test_jobs_below_one_is_refused():
-    done = subprocess.run([sys.executable, "benchmarks/physics_operators.py", "--families", "none", "--jobs", "0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 2 and "--jobs must be at least 1, got 0" in done.stderr
-
-
-def test_the_command_line_set_comes_after_the_method_settings(monkeypatch):
+def _bench(monkeypatch):
     spec = importlib.util.spec_from_file_location("physics_operators", ROOT / "benchmarks" / "physics_operators.py")
     bench = importlib.util.module_from_spec(spec)
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # its companion scripts import by name
     monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_jobs_below_one_is_refused(monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        _bench(monkeypatch).main(["--families", "none", "--jobs", "0"])
+    assert exit_.value.code == 2 and "--jobs must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_the_command_line_set_comes_after_the_method_settings(monkeypatch):
+    bench = _bench(monkeypatch)
     args = argparse.Namespace(n_train=20, n_test=10, set=["optim.lr=1e-2", "model.rank=4"])
     sets = bench.overrides("darcy", bench.METHODS["lordnet"], args)
     assert "optim.lr=5e-3" in sets and sets[-2:] == ["optim.lr=1e-2", "model.rank=4"]
