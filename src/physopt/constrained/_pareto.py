@@ -17,8 +17,8 @@ same minimizers; constraints of size ``O(1)`` whatever the objectives' ranges); 
 
 Anchors are the minimizers of each ``fᵢ`` alone (2 objectives: ``n_points`` points including both
 anchors). Each point starts from the previous point's ``x`` and multipliers (``warm_start``), walking
-along the front from ``f_2``'s anchor to ``f_1``'s (for ``"epsilon"`` loosening ``ε``, so that each
-start is feasible; the points are returned ordered from ``f_1``'s anchor to ``f_2``'s). Non-smooth terms such
+along the front (for ``"epsilon"`` from ``f_2``'s anchor, loosening ``ε``, so that each start is
+feasible; the points are returned in the same order as for the other methods). Non-smooth terms such
 as an L1 control cost ``‖u‖₁`` are not smoothed here: write them
 with the exact split ``u = u⁺ − u⁻``, ``u± ≥ 0``, ``‖u‖₁ = Σ(u⁺ + u⁻)`` (smooth, same minimizers; the
 docs show it) — every point then carries a true KKT residual.
@@ -130,14 +130,13 @@ def pareto(
     span = torch.where(nadir - ideal > 0, nadir - ideal, torch.ones_like(ideal))
     ts = torch.linspace(0.0, 1.0, n_points, dtype=torch.float64)
     points, params = [anchors[0]], [0.0]
-    # every method walks from f₂'s minimizer towards f₁'s. For "epsilon" (loosening ε) that makes every
-    # start point feasible for the next bound (from f₁'s side each start violates f₂ ≤ ε: on the 2-D
-    # Poisson fronts Newton stalled there at barrier τ = 2e-2 and "auto"'s ALM fallback diverged). For
-    # all methods it keeps f₁'s anchor out of the warm starts: where f₁ leaves directions free (an L1
-    # cost split as u = u⁺ − u⁻: f₁ does not see u⁺ + u⁻) that anchor is a KKT point with arbitrary
-    # values there (the barrier pushes u± up, its subproblem unbounded below along them), and a walk
-    # started from it spent 43 CPU s in one active-set polish of the next point
-    inner, prev = ts[1:-1].tolist()[::-1], anchors[1]
+    prev = anchors[0]
+    inner = ts[1:-1].tolist()
+    if method == "epsilon":
+        # walk from f₂'s minimizer, loosening ε, so that every start point is feasible for the next
+        # bound (from f₁'s side each start violates f₂ ≤ ε: on the 2-D Poisson fronts Newton stalled
+        # there at barrier τ = 2e-2 and "auto"'s ALM fallback diverged)
+        inner, prev = inner[::-1], anchors[1]
     walked: list[tuple[MinimizeResult, float]] = []
     for t in inner:
         if method == "weighted":
@@ -150,7 +149,8 @@ def pareto(
             res = _pascoletti_serafini(fs, prev, a, ideal, span, eq, ineq, opts, start.shape)
         walked.append((res, eps if method == "epsilon" else t))
         prev = res
-    walked = walked[::-1]
+    if method == "epsilon":
+        walked = walked[::-1]
     points += [w[0] for w in walked]
     params += [w[1] for w in walked]
     points.append(anchors[1])
