@@ -53,7 +53,8 @@ PROBLEM_DEFAULTS: dict[str, dict[str, Any]] = {
         # RAD redraws the 8000 points every 500 steps (on the fixed Sobol set the error stalled at
         # ~4e-5 while the loss fell); 500 Adam steps suffice before SSBroyden; at 5000 steps seed 0
         # ended at 7.8e-7, and at 1.46e-6 when rerun with the cheaper residual (rounding alone differs),
-        # seed 2 at 1.63e-6 (docs/benchmarks.md, "Where the CPU time goes" and "What we tried").
+        # seed 1 at 6.61e-7, seed 2 at 1.63e-6: median 1.46e-6 in 723-758 CPU s
+        # (docs/benchmarks.md, "Where the CPU time goes" and "What we tried").
         "steps": 5000,
         "eval_every": 250,
         "model": {"width": 20, "depth": 6},
