@@ -26,6 +26,7 @@ offered up to :data:`MAX_DENSE_NODES` nodes (1-D grids, small 2-D ones); larger 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -58,13 +59,12 @@ class ValuesRule:
 
     adam_owns_values: bool
     before_step: Callable[[GPHM, GridPDE, float], None] | None
-    description: str
 
 
 def _operator(model: GPHM, pde: GridPDE, inverses: list[torch.Tensor]) -> torch.Tensor:
     """The dense grid operator ``A`` (N × N) of ``Σ_d a_d ∂²/∂x_d² + c``."""
     shape = pde.shape
-    n = int(torch.tensor(shape).prod())
+    n = math.prod(shape)
     ref = model.values
     a = pde.zeroth * torch.eye(n, dtype=ref.dtype, device=ref.device)
     for d, a_d in enumerate(pde.second):
@@ -99,7 +99,8 @@ def solve_values(model: GPHM, pde: GridPDE, boundary_weight: float) -> None:
 
 
 VALUES_RULES: dict[ValuesUpdate, ValuesRule] = {
-    ValuesUpdate.ADAM: ValuesRule(True, None, "Adam on U with the hyper-parameters (Fang et al. 2024)"),
-    ValuesUpdate.SOLVE: ValuesRule(False, solve_values, "U solved exactly before each Adam step on the "
-                                   "hyper-parameters (the profiled objective; dense, <= 2500 nodes)"),
+    # Adam on U with the hyper-parameters (Fang et al. 2024)
+    ValuesUpdate.ADAM: ValuesRule(adam_owns_values=True, before_step=None),
+    # U solved exactly before each Adam step on the hyper-parameters (the profiled objective)
+    ValuesUpdate.SOLVE: ValuesRule(adam_owns_values=False, before_step=solve_values),
 }

@@ -91,9 +91,9 @@ __all__ = [
     "sdgd_coefficients",
     "sdgd_exact",
     "sdgd_laplacian",
-    "wave",
     "taylor_green",
     "taylor_green_exact",
+    "wave",
     "wave_exact",
 ]
 
